@@ -2,7 +2,7 @@
 # The embedded default: start (or reuse) the local podman host `onprem-local`
 # from the Debian 13 systemd image, run site.yml against inventories/local and
 # print how to connect. Passwords are never printed; they stay in files under
-# inventories/local/credentials/ (mode 0600).
+# inventories/local/.credentials/ (mode 0600).
 #
 #   scripts/demo.sh           create/start the host and converge it (idempotent)
 #   scripts/demo.sh --reset   remove the host and its generated credentials
@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 name=onprem-local
 image=localhost/onprem-debian13-systemd:latest
-creds=inventories/local/credentials
+creds=inventories/local/.credentials
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$PWD/.config/containers.conf}"
 [ -x .venv/bin/ansible-playbook ] && export PATH="$PWD/.venv/bin:$PATH"
 
