@@ -16,6 +16,7 @@ export CONTAINERS_CONF="${CONTAINERS_CONF:-$PWD/.config/containers.conf}"
 
 if [ "${1:-}" = "--reset" ]; then
   podman rm -f "${name}" >/dev/null 2>&1 || true
+  podman volume rm -f onprem-local-data >/dev/null 2>&1 || true
   rm -rf "${creds}"
   echo "removed ${name} and ${creds}"
   exit 0
@@ -24,11 +25,18 @@ fi
 if ! podman container exists "${name}"; then
   podman run -d --name "${name}" --hostname "${name}" --systemd=always --privileged \
     -v onprem-local-data:/var/lib "${image}" >/dev/null
-elif [ "$(podman inspect -f '{{.State.Running}}' "${name}")" != "true" ]; then
-  podman start "${name}" >/dev/null
+elif ! podman exec "${name}" true >/dev/null 2>&1; then
+  # Stopped, or left over from a host reboot with a stale state: start it again.
+  podman stop -t 0 "${name}" >/dev/null 2>&1 || true
+  if ! podman start "${name}" >/dev/null; then
+    echo "demo.sh: container ${name} cannot be started (see the podman error above)." >&2
+    echo "Its data is kept in the volume onprem-local-data; 'make demo-reset' removes both and starts over." >&2
+    exit 1
+  fi
 fi
-for _ in $(seq 1 50); do
-  podman exec "${name}" systemctl is-system-running 2>/dev/null | grep -qE 'running|degraded' && break
+for _ in $(seq 1 150); do
+  state="$(podman exec "${name}" systemctl is-system-running 2>/dev/null || true)"
+  case "${state}" in running|degraded) break ;; esac
   sleep 0.2
 done
 
