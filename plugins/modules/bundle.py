@@ -18,7 +18,7 @@ description:
     C(bundle.json) atomically. Nothing is written when the content is unchanged
     (the C(created) time of the existing manifest is kept), so a re-run reports no
     change.
-  - With O(state=verified), compares the files under O(path) with C(bundle.json):
+  - With O(state=verified), compares the files under O(path) with C(bundle.json);
     a missing, extra or changed file fails the task with a message naming the file.
     O(mode=quick) compares sizes, O(mode=full) also recomputes every sha256.
   - The manifest format is described in the collection's C(docs/airgap.md).
