@@ -5,6 +5,7 @@
 set -euo pipefail
 pkgs=(podman runc conmon slirp4netns uidmap fuse-overlayfs containernetworking-plugins
       iptables debootstrap skopeo zstd python3-venv python3-pip git make
+      docker-registry umoci busybox-static apache2-utils openssl
       postgresql-client redis-tools)
 missing=()
 for p in "${pkgs[@]}"; do

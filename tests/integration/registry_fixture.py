@@ -1,0 +1,174 @@
+"""A local "upstream" registry for image tests, seeded offline.
+
+Real components only: CNCF distribution (Debian's ``docker-registry``) on loopback
+with TLS from a throw-away CA (openssl), images built with umoci from
+busybox-static, copied with skopeo. Seeded content:
+
+  app/one:1.0    base layer (busybox) + one layer
+  app/two:1.0    the same base layer + another layer (blobs shared with app/one)
+  app/big:1.0    base + a 48 MiB random layer (slow enough to interrupt)
+  app/multi:1.0  an OCI index with linux/amd64 and linux/arm64 images
+
+Skipped (with the missing program named) when docker-registry, umoci, skopeo,
+busybox-static or openssl is missing.
+"""
+import hashlib
+import json
+import os
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+TOOLS = {"docker-registry": "/usr/bin/docker-registry", "umoci": "/usr/bin/umoci", "skopeo": "/usr/bin/skopeo",
+         "busybox-static": "/bin/busybox", "openssl": "/usr/bin/openssl"}
+
+
+def missing_tools():
+    return [name for name, path in TOOLS.items() if not os.path.exists(path)]
+
+
+def _sh(*argv, **kw):
+    return subprocess.run([str(a) for a in argv], check=True, capture_output=True, text=True, **kw)
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def make_ca(d: Path, name="test"):
+    """Create d/ca.crt and a server cert d/server.crt|key for 127.0.0.1 and localhost."""
+    d.mkdir(parents=True, exist_ok=True)
+    _sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", d / "ca.key", "-out", d / "ca.crt", "-days", "2", "-subj", f"/CN={name} CA")
+    _sh("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+        "-keyout", d / "server.key", "-out", d / "server.csr", "-subj", "/CN=localhost")
+    ext = d / "ext.cnf"
+    ext.write_text("subjectAltName=DNS:localhost,IP:127.0.0.1\nextendedKeyUsage=serverAuth\n")
+    _sh("openssl", "x509", "-req", "-in", d / "server.csr", "-CA", d / "ca.crt", "-CAkey", d / "ca.key",
+        "-CAcreateserial", "-out", d / "server.crt", "-days", "2", "-extfile", ext)
+
+
+class Registry:
+    """A running docker-registry on 127.0.0.1 with TLS; .host is 'localhost:<port>',
+    .certs a directory holding ca.crt (usable as skopeo --cert-dir)."""
+
+    def __init__(self, root: Path, htpasswd: Path = None):
+        self.root = root
+        self.port = _free_port()
+        self.host = f"127.0.0.1:{self.port}"
+        self.certs = root / "certs"
+        make_ca(root / "pki")
+        self.certs.mkdir(parents=True, exist_ok=True)
+        shutil.copy(root / "pki" / "ca.crt", self.certs / "ca.crt")
+        auth = ""
+        if htpasswd:
+            auth = f"auth:\n  htpasswd:\n    realm: test\n    path: {htpasswd}\n"
+        cfg = root / "config.yml"
+        cfg.write_text(
+            "version: 0.1\nlog:\n  level: warn\nstorage:\n  filesystem:\n"
+            f"    rootdirectory: {root / 'data'}\n  delete:\n    enabled: true\n"
+            f"http:\n  addr: 127.0.0.1:{self.port}\n  tls:\n    certificate: {root / 'pki' / 'server.crt'}\n"
+            f"    key: {root / 'pki' / 'server.key'}\n" + auth)
+        self.log = open(root / "registry.log", "w")
+        self.proc = subprocess.Popen(["docker-registry", "serve", str(cfg)], stdout=self.log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
+                return
+            except OSError:
+                time.sleep(0.1)
+        raise RuntimeError(f"docker-registry did not listen on {self.port}: {(root / 'registry.log').read_text()}")
+
+    def stop(self):
+        self.proc.terminate()
+        self.proc.wait(10)
+        self.log.close()
+
+    def digest(self, ref):
+        raw = _sh("skopeo", "inspect", "--raw", "--cert-dir", self.certs, f"docker://{self.host}/{ref}").stdout
+        return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+def _build_layout(work: Path):
+    """Build the seed images into an OCI layout at work/src; return its path."""
+    layout = work / "src"
+    _sh("umoci", "init", "--layout", layout)
+    _sh("umoci", "new", "--image", f"{layout}:base")
+    bundle = work / "bundle-base"
+    _sh("umoci", "unpack", "--image", f"{layout}:base", bundle)
+    (bundle / "rootfs" / "bin").mkdir(parents=True, exist_ok=True)
+    shutil.copy("/bin/busybox", bundle / "rootfs" / "bin" / "busybox")
+    _sh("umoci", "repack", "--image", f"{layout}:base", bundle)
+
+    def derive(tag, filename, content, arch=None):
+        _sh("umoci", "tag", "--image", f"{layout}:base", tag)
+        b = work / f"bundle-{tag}"
+        _sh("umoci", "unpack", "--image", f"{layout}:{tag}", b)
+        (b / "rootfs" / filename).write_text(content)
+        _sh("umoci", "repack", "--image", f"{layout}:{tag}", b)
+        if arch:
+            _sh("umoci", "config", "--image", f"{layout}:{tag}", "--architecture", arch)
+        # keep the history stable and small
+    derive("one", "one.txt", "one\n" * 100)
+    derive("two", "two.txt", "two\n" * 200)
+    # app/big: 48 MiB of random data in its own layer, so that a copy takes long
+    # enough to be interrupted in the middle.
+    _sh("umoci", "tag", "--image", f"{layout}:base", "big")
+    b = work / "bundle-big"
+    _sh("umoci", "unpack", "--image", f"{layout}:big", b)
+    (b / "rootfs" / "big.bin").write_bytes(os.urandom(48 * 1024 * 1024))
+    _sh("umoci", "repack", "--image", f"{layout}:big", b)
+    derive("amd64", "arch.txt", "amd64\n", arch="amd64")
+    derive("arm64", "arch.txt", "arm64\n" * 2, arch="arm64")
+
+    # An OCI index over the two platform images, added to the layout by hand
+    # (image-spec image-index.md).
+    index = json.loads((layout / "index.json").read_text())
+    by_name = {m["annotations"]["org.opencontainers.image.ref.name"]: m for m in index["manifests"]}
+    manifests = []
+    for arch in ("amd64", "arm64"):
+        m = dict(by_name[arch])
+        m.pop("annotations", None)
+        m["platform"] = {"os": "linux", "architecture": arch}
+        manifests.append(m)
+    blob = json.dumps({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                       "manifests": manifests}, sort_keys=True).encode()
+    digest = hashlib.sha256(blob).hexdigest()
+    (layout / "blobs" / "sha256" / digest).write_bytes(blob)
+    index["manifests"].append({"mediaType": "application/vnd.oci.image.index.v1+json",
+                               "digest": "sha256:" + digest, "size": len(blob),
+                               "annotations": {"org.opencontainers.image.ref.name": "multi"}})
+    (layout / "index.json").write_text(json.dumps(index))
+    return layout
+
+
+def seed(registry: Registry, work: Path):
+    """Build the images and push them to ``registry``; return {ref: digest}."""
+    layout = _build_layout(work)
+    seeded = {}
+    for tag, ref, extra in (("one", "app/one:1.0", []), ("two", "app/two:1.0", []), ("big", "app/big:1.0", []), ("multi", "app/multi:1.0", ["--all"])):
+        _sh("skopeo", "copy", "--preserve-digests", *extra, "--dest-cert-dir", registry.certs,
+            f"oci:{layout}:{tag}", f"docker://{registry.host}/{ref}")
+        seeded[ref] = registry.digest(ref)
+    return seeded
+
+
+@pytest.fixture(scope="session")
+def upstream(tmp_path_factory):
+    """(Registry, {ref: digest}) of the seeded upstream registry."""
+    missing = missing_tools()
+    if missing:
+        pytest.skip("needs " + ", ".join(missing) + " (make host installs them)")
+    root = tmp_path_factory.mktemp("upstream")
+    reg = Registry(root)
+    try:
+        yield reg, seed(reg, root / "build")
+    finally:
+        reg.stop()

@@ -1,0 +1,158 @@
+"""onprem.stack.image_mirror against a real registry (docker-registry on loopback,
+TLS from a throw-away CA) with images built offline; skopeo does the copies."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from ansible_collections.onprem.stack.plugins.module_utils._skopeo import oci_blobs, oci_lookup
+from ansible_collections.onprem.stack.plugins.modules import image_mirror
+
+from registry_fixture import Registry, upstream  # noqa: F401  (fixture)
+
+
+def _imgs(reg, *refs):
+    return [{"ref": f"{reg.host}/{r}"} for r in refs]
+
+
+def test_pull_check_then_real_then_skip(run_module, upstream, tmp_path):  # noqa: F811
+    reg, seeded = upstream
+    layout = tmp_path / "images"
+    args = {"layout": str(layout), "images": _imgs(reg, "app/one:1.0", "app/two:1.0"),
+            "ca_cert_dir": str(reg.certs)}
+    failed, res = run_module(image_mirror.main, args, check=True)
+    assert not failed and res["changed"] and res["copied"] == 2
+    assert not layout.exists(), "check mode created the layout"
+
+    failed, res = run_module(image_mirror.main, args)
+    assert not failed and res["changed"] and res["copied"] == 2, res
+    one, two = res["images"]
+    assert one["digest"] == seeded["app/one:1.0"] and two["digest"] == seeded["app/two:1.0"]
+    assert one["bytes"] > 0 and two["bytes"] > 0
+    # Blobs shared: the layout holds the busybox base layer once; the second image
+    # added only its own layer, manifest and config.
+    blobs = oci_blobs(str(layout))
+    assert len(blobs) == 1 + 2 * (1 + 1 + 1)  # base + (own layer, config, manifest) x2
+    assert two["bytes"] < one["bytes"]
+    assert oci_lookup(str(layout), f"{reg.host}/app/one:1.0")["digest"] == seeded["app/one:1.0"]
+
+    failed, res = run_module(image_mirror.main, args)
+    assert not failed and not res["changed"] and res["copied"] == 0
+    assert all(i["skipped"] and i["bytes"] == 0 for i in res["images"])
+
+
+def test_pull_multi_arch_one_platform_or_all(run_module, upstream, tmp_path):  # noqa: F811
+    reg, seeded = upstream
+    index = json.loads(subprocess.run(["skopeo", "inspect", "--raw", "--cert-dir", str(reg.certs),
+                                       f"docker://{reg.host}/app/multi:1.0"], capture_output=True, text=True,
+                                      check=True).stdout)
+    arm = next(m["digest"] for m in index["manifests"] if m["platform"]["architecture"] == "arm64")
+    failed, res = run_module(image_mirror.main, {"layout": str(tmp_path / "a"), "platform": "linux/arm64",
+                                                 "images": _imgs(reg, "app/multi:1.0"),
+                                                 "ca_cert_dir": str(reg.certs)})
+    assert not failed and res["images"][0]["digest"] == arm
+    failed, res = run_module(image_mirror.main, {"layout": str(tmp_path / "b"), "platform": "all",
+                                                 "images": _imgs(reg, "app/multi:1.0"),
+                                                 "ca_cert_dir": str(reg.certs)})
+    assert not failed and res["images"][0]["digest"] == seeded["app/multi:1.0"]
+    failed, res = run_module(image_mirror.main, {"layout": str(tmp_path / "c"), "platform": "linux/s390x",
+                                                 "images": _imgs(reg, "app/multi:1.0"),
+                                                 "ca_cert_dir": str(reg.certs)})
+    assert failed and "linux/s390x" in res["msg"] and "app/multi:1.0" in res["msg"]
+
+
+def test_missing_image_names_image_and_chart(run_module, upstream, tmp_path):  # noqa: F811
+    reg, _ = upstream
+    failed, res = run_module(image_mirror.main, {
+        "layout": str(tmp_path / "l"), "ca_cert_dir": str(reg.certs),
+        "images": [{"ref": f"{reg.host}/app/absent:9.9", "charts": ["webui"]}]})
+    assert failed
+    assert f"{reg.host}/app/absent:9.9" in res["msg"] and "chart webui" in res["msg"] and "not found" in res["msg"]
+
+
+def test_registry_without_ca_is_a_clear_tls_error(run_module, upstream, tmp_path):  # noqa: F811
+    reg, _ = upstream
+    t0 = time.monotonic()
+    failed, res = run_module(image_mirror.main, {"layout": str(tmp_path / "l"), "timeout": 60,
+                                                 "images": _imgs(reg, "app/one:1.0")})
+    assert failed and "TLS verification failed" in res["msg"] and "ca_cert_dir" in res["msg"]
+    assert time.monotonic() - t0 < 60, "a TLS failure must not hang"
+
+
+def test_push_to_target_registry_with_auth(run_module, upstream, tmp_path):  # noqa: F811
+    reg, seeded = upstream
+    layout = tmp_path / "images"
+    run_module(image_mirror.main, {"layout": str(layout), "platform": "all", "ca_cert_dir": str(reg.certs),
+                                   "images": _imgs(reg, "app/one:1.0", "app/multi:1.0")})
+    htpasswd = tmp_path / "htpasswd"
+    htpasswd.write_text(subprocess.run(["htpasswd", "-Bbn", "loader", "s3cret-pw"], capture_output=True,
+                                       text=True, check=True).stdout)
+    target = Registry(tmp_path / "target", htpasswd=htpasswd)
+    try:
+        args = {"direction": "push", "layout": str(layout), "registry": target.host,
+                "ca_cert_dir": str(target.certs), "username": "loader", "password": "s3cret-pw"}
+        failed, res = run_module(image_mirror.main, args)
+        assert not failed and res["copied"] == 2, res
+        assert "s3cret-pw" not in json.dumps(res)
+        for img in res["images"]:
+            ref = img["ref"].split("/", 1)[1]
+            out = subprocess.run(["skopeo", "inspect", "--raw", "--cert-dir", str(target.certs), "--creds",
+                                  "loader:s3cret-pw", f"docker://{target.host}/{ref}"],
+                                 capture_output=True, text=True, check=True).stdout
+            import hashlib  # noqa: PLC0415
+            assert "sha256:" + hashlib.sha256(out.encode()).hexdigest() == seeded[ref]
+        failed, res = run_module(image_mirror.main, args)
+        assert not failed and res["copied"] == 0 and not res["changed"]
+        failed, res = run_module(image_mirror.main, dict(args, password="wrong"))
+        assert failed and "wrong" not in res["msg"]
+    finally:
+        target.stop()
+
+
+def test_interrupted_pull_resumes_copying_only_what_is_missing(upstream, tmp_path):  # noqa: F811
+    """Kill the module (and its skopeo) in the middle of copying app/big, then run again."""
+    reg, _ = upstream
+    layout = tmp_path / "images"
+    module_args = {"layout": str(layout), "ca_cert_dir": str(reg.certs),
+                   "images": _imgs(reg, "app/one:1.0", "app/big:1.0")}
+    argsfile = tmp_path / "args.json"
+    argsfile.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": module_args}))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
+    proc = subprocess.Popen([sys.executable, "-m", "ansible_collections.onprem.stack.plugins.modules.image_mirror",
+                             str(argsfile)], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
+    one = f"{reg.host}/app/one:1.0"
+    interrupted = False
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and proc.poll() is None:
+        if oci_lookup(str(layout), one) and list(layout.glob("**/oci-put-blob*")):
+            os.killpg(proc.pid, signal.SIGKILL)
+            interrupted = True
+            break
+        time.sleep(0.005)
+    proc.wait()
+    assert interrupted, "the copy of app/big finished before it could be interrupted"
+    before = oci_blobs(str(layout))
+    assert oci_lookup(str(layout), f"{reg.host}/app/big:1.0") is None
+
+    from ansible.module_utils.testing import patch_module_args  # noqa: PLC0415
+    import contextlib  # noqa: PLC0415
+    import io  # noqa: PLC0415
+    buf = io.StringIO()
+    with patch_module_args(module_args), contextlib.redirect_stdout(buf):
+        with pytest.raises(SystemExit):
+            image_mirror.main()
+    res = json.loads(buf.getvalue())
+    assert not res.get("failed"), res
+    assert [i["skipped"] for i in res["images"]] == [True, False]
+    after = oci_blobs(str(layout))
+    new_bytes = sum(size for d, size in after.items() if d not in before)
+    assert res["bytes"] == new_bytes
+    assert all(after[d] == size for d, size in before.items()), "a blob already there was rewritten"
+    assert not list(layout.glob("**/oci-put-blob*")), "partial blob left behind"
+    # The finished layout holds app/big with the upstream digest.
+    assert oci_lookup(str(layout), f"{reg.host}/app/big:1.0")["digest"] == reg.digest("app/big:1.0")
