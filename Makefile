@@ -22,6 +22,7 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 venv: $(VENV)/.installed
+	scripts/install-helm.sh
 
 images: host
 	scripts/build-test-images.sh 12 13

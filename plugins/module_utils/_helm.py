@@ -1,0 +1,93 @@
+# -*- coding: utf-8 -*-
+# Copyright: onprem.stack contributors
+# Apache License 2.0 (see LICENSE)
+"""The one place that builds helm command lines (helm v3.8+ and v4 CLI).
+
+Every call is an argv list through ``AnsibleModule.run_command``; a failure raises
+:class:`HelmError` with the command, rc, stdout and stderr.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import json
+import os
+import tempfile
+
+
+class HelmError(Exception):
+    """A helm command failed. Attributes: cmd (list of str), rc (int), stdout, stderr (str)."""
+
+    def __init__(self, msg, cmd=None, rc=None, stdout="", stderr=""):
+        super(HelmError, self).__init__(msg)
+        self.cmd, self.rc, self.stdout, self.stderr = cmd or [], rc, stdout, stderr
+
+
+class TemplateParams(object):
+    """What ``helm template`` renders.
+
+    :param release: release name (str).
+    :param chart: chart directory, .tgz path, or reference (str).
+    :param namespace: namespace (str or None).
+    :param values: values merged last (dict; written to a temporary file, never on argv).
+    :param values_files: values files applied in order before ``values`` (list of str).
+    :param version: chart version constraint for repository charts (str or None).
+    :param kube_version: Kubernetes version for Capabilities (str or None, e.g. ``1.31.0``).
+    """
+
+    def __init__(self, release, chart, namespace=None, values=None, values_files=None, version=None,
+                 kube_version=None):
+        self.release = release
+        self.chart = chart
+        self.namespace = namespace
+        self.values = values or {}
+        self.values_files = values_files or []
+        self.version = version
+        self.kube_version = kube_version
+
+
+class Helm(object):
+    """helm driven through an AnsibleModule.
+
+    :param module: the AnsibleModule.
+    :param binary: path of helm (str or None: found on PATH, required).
+    :param env: extra environment (dict), e.g. HELM_CACHE_HOME for offline runs.
+    """
+
+    def __init__(self, module, binary=None, env=None):
+        self.module = module
+        self.bin = binary or module.get_bin_path("helm", required=True)
+        self.env = dict(env or {})
+
+    def _run(self, args):
+        cmd = [self.bin] + args
+        rc, out, err = self.module.run_command(cmd, environ_update=self.env)
+        if rc != 0:
+            last = err.strip().splitlines()[-1] if err.strip() else "exit code %d" % rc
+            raise HelmError("helm %s failed: %s" % (args[0], last), cmd, rc, out, err)
+        return out
+
+    def version(self):
+        """Return the helm version string (str), e.g. ``v3.10.1``."""
+        return self._run(["version", "--template", "{{ .Version }}"]).strip()
+
+    def template(self, params):
+        """Render ``params`` (TemplateParams) with ``helm template``; return the manifest text (str)."""
+        fd, vfile = tempfile.mkstemp(prefix="onprem-values-", suffix=".json")
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(params.values, f)
+            args = ["template", params.release, params.chart, "--include-crds"]
+            if params.namespace:
+                args += ["--namespace", params.namespace]
+            if params.version:
+                args += ["--version", params.version]
+            if params.kube_version:
+                args += ["--kube-version", params.kube_version]
+            for vf in params.values_files:
+                args += ["--values", vf]
+            args += ["--values", vfile]
+            return self._run(args)
+        finally:
+            os.unlink(vfile)
