@@ -87,7 +87,7 @@ def _inventory(work, name, ip, connection):
     if connection == "ssh":
         key = work / "id_ed25519"
         sh(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)])
-        sh(["podman", "exec", name, "sh", "-c",
+        sh(["podman", "exec", "-i", name, "sh", "-c",
             "install -d -m 0700 /root/.ssh && cat > /root/.ssh/authorized_keys && chmod 0600 /root/.ssh/authorized_keys"],
            input=(work / "id_ed25519.pub").read_text())
         host = {"ansible_host": ip, "ansible_user": "root", "ansible_ssh_private_key_file": str(key),
