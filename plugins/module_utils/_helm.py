@@ -15,13 +15,11 @@ import json
 import os
 import tempfile
 
+from ansible_collections.onprem.stack.plugins.module_utils._cli import CommandError
 
-class HelmError(Exception):
-    """A helm command failed. Attributes: cmd (list of str), rc (int), stdout, stderr (str)."""
 
-    def __init__(self, msg, cmd=None, rc=None, stdout="", stderr=""):
-        super(HelmError, self).__init__(msg)
-        self.cmd, self.rc, self.stdout, self.stderr = cmd or [], rc, stdout, stderr
+class HelmError(CommandError):
+    """A helm command failed (see CommandError for the attributes)."""
 
 
 class TemplateParams(object):

@@ -18,13 +18,11 @@ import hashlib
 import json
 import os
 
+from ansible_collections.onprem.stack.plugins.module_utils._cli import CommandError
 
-class SkopeoError(Exception):
-    """A skopeo command failed. Attributes: cmd (list of str), rc (int), stdout, stderr (str)."""
 
-    def __init__(self, msg, cmd=None, rc=None, stdout="", stderr=""):
-        super(SkopeoError, self).__init__(msg)
-        self.cmd, self.rc, self.stdout, self.stderr = cmd or [], rc, stdout, stderr
+class SkopeoError(CommandError):
+    """A skopeo command failed (see CommandError for the attributes)."""
 
 
 class Endpoint(object):

@@ -172,12 +172,13 @@ def _explain(exc, what):
 
 
 def _pick(raw, platform):
-    """Digest of the manifest to copy: the index itself for 'all', else the platform's entry."""
+    """Digest of the manifest to copy: None for the whole index (or a single-image manifest),
+    the platform's entry in an index, or False when the index has no such platform."""
     digest = None
     doc = json.loads(raw)
     media = doc.get("mediaType", "")
     if platform == "all" or (media not in INDEX_TYPES and "manifests" not in doc):
-        return None, doc
+        return None
     want = platform.split("/")
     for m in doc.get("manifests", []):
         p = m.get("platform", {})
@@ -185,7 +186,7 @@ def _pick(raw, platform):
         if got == want:
             digest = m["digest"]
             break
-    return digest or False, doc
+    return digest or False
 
 
 def _image_bytes(layout, digest):
@@ -244,7 +245,7 @@ def _pull(module, sk, p):
         except SkopeoError as exc:
             module.fail_json(msg=_explain(exc, what), cmd=exc.cmd, rc=exc.rc, stderr=exc.stderr, images=results)
         top = "sha256:" + hashlib.sha256(raw).hexdigest()
-        chosen, _doc = _pick(raw, p["platform"])
+        chosen = _pick(raw, p["platform"])
         if chosen is False:
             module.fail_json(msg="%s has no %s image in its index (platform option)" % (what, p["platform"]),
                              images=results)
