@@ -13,6 +13,7 @@ __metaclass__ = type
 
 import json
 import os
+import shutil
 import tempfile
 
 from ansible_collections.onprem.stack.plugins.module_utils._cli import CommandError
@@ -89,3 +90,62 @@ class Helm(object):
             return self._run(args)
         finally:
             os.unlink(vfile)
+
+    def package(self, chart_dir, destination):
+        """Package the chart directory ``chart_dir`` (str) with ``helm package`` into the
+        existing directory ``destination`` (str); return the path of the .tgz (str).
+
+        Raises HelmError when helm fails (e.g. Chart.yaml missing or invalid)."""
+        before = set(os.listdir(destination))
+        self._run(["package", chart_dir, "--destination", destination])
+        return _new_tgz(destination, before)
+
+    def pull(self, chart, destination, version=None, repo=None, ca_file=None):
+        """Download a repository or OCI chart with ``helm pull`` into the existing directory
+        ``destination`` (str); return the path of the .tgz (str).
+
+        :param chart: ``repo/name`` of a configured repository, ``name`` with ``repo``, or
+            ``oci://host/path/name`` (str).
+        :param version: chart version or constraint (str or None: the newest).
+        :param repo: chart repository URL (str or None).
+        :param ca_file: CA bundle for the repository's or registry's TLS (str or None).
+        Raises HelmError when helm fails (not found, TLS, auth)."""
+        before = set(os.listdir(destination))
+        args = ["pull", chart, "--destination", destination]
+        if version:
+            args += ["--version", version]
+        if repo:
+            args += ["--repo", repo]
+        if ca_file:
+            args += ["--ca-file", ca_file]
+        self._run(args)
+        return _new_tgz(destination, before)
+
+
+def _new_tgz(directory, before):
+    new = sorted(f for f in set(os.listdir(directory)) - before if f.endswith(".tgz"))
+    if len(new) != 1:
+        raise HelmError("helm wrote %d chart archives into %s, expected one" % (len(new), directory))
+    return os.path.join(directory, new[0])
+
+
+def tgz_members(path):
+    """Return {member name: sha256 hex} of the regular files in the chart archive ``path``
+    (str), ignoring timestamps, so that two packagings of the same chart compare equal.
+    Raises tarfile.TarError / OSError for unreadable archives."""
+    import hashlib
+    import tarfile
+    out = {}
+    with tarfile.open(path, "r:*") as tar:
+        for m in tar:
+            if m.isfile():
+                out[m.name] = hashlib.sha256(tar.extractfile(m).read()).hexdigest()
+    return out
+
+
+def move_into(src, dest):
+    """Move the file ``src`` to ``dest`` (str paths), replacing it atomically when both are
+    on one filesystem."""
+    tmp = dest + ".tmp"
+    shutil.copyfile(src, tmp)
+    os.rename(tmp, dest)

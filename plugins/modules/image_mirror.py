@@ -47,7 +47,9 @@ options:
     default: []
     suboptions:
       ref:
-        description: Image reference; normalised (C(busybox) means C(docker.io/library/busybox:latest)).
+        description:
+          - Image reference; normalised (C(busybox) means C(docker.io/library/busybox:latest)).
+          - Entries naming the same image are merged (their O(images[].charts) united).
         type: str
         required: true
       charts:
@@ -226,6 +228,21 @@ def _clean_partial(layout):
         os.unlink(path)
 
 
+def unique_images(images):
+    """Merge entries of ``images`` (list of {ref, charts}) whose references normalise to
+    the same image: the first one's position is kept and the charts are united.
+    Raises ImageRefError for an invalid reference."""
+    out = {}
+    for item in images:
+        key = str(parse_image_ref(item["ref"]))
+        charts = set(item.get("charts") or [])
+        if key in out:
+            out[key]["charts"] = sorted(set(out[key]["charts"]) | charts)
+        else:
+            out[key] = dict(item, charts=sorted(charts))
+    return list(out.values())
+
+
 def _pull(module, sk, p):
     layout = p["layout"]
     results = []
@@ -340,6 +357,7 @@ def main():
             parse_image_ref(item["ref"])
     except ImageRefError as exc:
         module.fail_json(msg="images: %s" % exc)
+    p["images"] = unique_images(p["images"])
     sk = Skopeo(module, timeout=p["timeout"])
     results = _pull(module, sk, p) if p["direction"] == "pull" else _push(module, sk, p)
     copied = [r for r in results if not r["skipped"]]

@@ -45,7 +45,7 @@ def make_ca(d: Path, name="test"):
     """Create d/ca.crt and a server cert d/server.crt|key for 127.0.0.1 and localhost."""
     d.mkdir(parents=True, exist_ok=True)
     _sh("openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-        "-keyout", d / "ca.key", "-out", d / "ca.crt", "-days", "2", "-subj", f"/CN={name} CA")
+        "-keyout", d / "ca.key", "-out", d / "ca.crt", "-days", "30", "-subj", f"/CN={name} CA")
     _sh("openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
         "-keyout", d / "server.key", "-out", d / "server.csr", "-subj", "/CN=localhost")
     ext = d / "ext.cnf"
@@ -58,7 +58,7 @@ class Registry:
     """A running docker-registry on 127.0.0.1 with TLS; .host is 'localhost:<port>',
     .certs a directory holding ca.crt (usable as skopeo --cert-dir)."""
 
-    def __init__(self, root: Path, htpasswd: Path = None):
+    def __init__(self, root: Path, htpasswd: Path = None, detach: bool = False):
         self.root = root
         self.port = _free_port()
         self.host = f"127.0.0.1:{self.port}"
@@ -76,7 +76,8 @@ class Registry:
             f"http:\n  addr: 127.0.0.1:{self.port}\n  tls:\n    certificate: {root / 'pki' / 'server.crt'}\n"
             f"    key: {root / 'pki' / 'server.key'}\n" + auth)
         self.log = open(root / "registry.log", "w")
-        self.proc = subprocess.Popen(["docker-registry", "serve", str(cfg)], stdout=self.log, stderr=subprocess.STDOUT)
+        self.proc = subprocess.Popen(["docker-registry", "serve", str(cfg)], stdout=self.log, stderr=subprocess.STDOUT,
+                                     stdin=subprocess.DEVNULL, start_new_session=detach)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -172,3 +173,44 @@ def upstream(tmp_path_factory):
         yield reg, seed(reg, root / "build")
     finally:
         reg.stop()
+
+
+def _serve(root: Path) -> None:
+    """Start a seeded upstream registry that outlives this process (for Molecule and
+    benchmarks). Writes root/upstream.json: {"host", "certs", "pid", "images": {ref: digest}}."""
+    import sys
+    missing = missing_tools()
+    if missing:
+        sys.exit("needs " + ", ".join(missing) + " (make host installs them)")
+    _stop(root)
+    if root.exists():
+        shutil.rmtree(root)
+    root.mkdir(parents=True)
+    reg = Registry(root, detach=True)
+    seeded = seed(reg, root / "build")
+    shutil.rmtree(root / "build", ignore_errors=True)
+    (root / "upstream.json").write_text(json.dumps(
+        {"host": reg.host, "certs": str(reg.certs), "pid": reg.proc.pid, "images": seeded}, indent=1))
+    print(json.dumps({"host": reg.host, "certs": str(reg.certs), "images": seeded}))
+
+
+def _stop(root: Path) -> None:
+    """Stop the registry started by _serve under root (no error when none runs)."""
+    info = root / "upstream.json"
+    if not info.exists():
+        return
+    pid = json.loads(info.read_text()).get("pid")
+    try:
+        os.kill(int(pid), 15)
+    except (OSError, TypeError, ValueError):
+        pass
+    info.unlink()
+
+
+if __name__ == "__main__":
+    import argparse
+    ap = argparse.ArgumentParser(description="Seeded local upstream registry (test fixture).")
+    ap.add_argument("action", choices=["serve", "stop"])
+    ap.add_argument("--root", required=True, type=Path, help="working directory (removed and recreated by serve)")
+    a = ap.parse_args()
+    _serve(a.root) if a.action == "serve" else _stop(a.root)

@@ -1,0 +1,192 @@
+"""playbooks/bundle.yml end to end on the control node, with real helm, skopeo and
+docker-registry: the upstream registry is the local fixture (registry_fixture.py) and
+the k3s/helm "releases" are local file:// sources (the CI host has no internet); their
+sha256 check is real. OS package repositories are built in the Molecule `airgap`
+scenario (they need a target-OS container), not here (bundle_os_targets: []).
+"""
+import hashlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tarfile
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from ansible_collections.onprem.stack.plugins.module_utils._skopeo import oci_blobs, oci_lookup
+
+from registry_fixture import upstream  # noqa: F401  (fixture)
+
+REPO = Path(__file__).resolve().parents[2]
+HELM = shutil.which("helm") or str(Path(sys.executable).with_name("helm"))
+PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
+
+pytestmark = pytest.mark.skipif(not Path(HELM).exists(), reason="helm CLI not installed (scripts/install-helm.sh)")
+
+
+def _release(d: Path, k3s=b"#!/bin/sh\necho stand-in k3s\n"):
+    """A stand-in upstream release directory with sha256 lists in the upstream formats."""
+    (d / "linux-amd64").mkdir(parents=True, exist_ok=True)
+    (d / "k3s").write_bytes(k3s)
+    (d / "k3s-airgap-images-amd64.tar.zst").write_bytes(b"stand-in\n")
+    sums = "".join(f"{hashlib.sha256((d / n).read_bytes()).hexdigest()}  {n}\n"
+                   for n in ("k3s", "k3s-airgap-images-amd64.tar.zst"))
+    (d / "sha256sum-amd64.txt").write_text(sums)
+    shutil.copy(HELM, d / "linux-amd64" / "helm")
+    with tarfile.open(d / "helm-v3.10.1-linux-amd64.tar.gz", "w:gz") as t:
+        t.add(d / "linux-amd64", arcname="linux-amd64")
+    h = hashlib.sha256((d / "helm-v3.10.1-linux-amd64.tar.gz").read_bytes()).hexdigest()
+    (d / "helm-v3.10.1-linux-amd64.tar.gz.sha256sum").write_text(f"{h}  helm-v3.10.1-linux-amd64.tar.gz\n")
+
+
+def _vars(tmp: Path, reg, **extra):
+    rel = tmp / "release"
+    v = {
+        "stack_bundle_dir": str(tmp / "out" / "bundle"),
+        "bundle_cache_dir": str(tmp / "cache"),
+        "bundle_k3s_url": f"file://{rel}/k3s",
+        "bundle_k3s_images_url": f"file://{rel}/k3s-airgap-images-amd64.tar.zst",
+        "bundle_k3s_sha256_url": f"file://{rel}/sha256sum-amd64.txt",
+        "bundle_helm_version": "v3.10.1",
+        "bundle_helm_url": f"file://{rel}/helm-v3.10.1-linux-amd64.tar.gz",
+        "bundle_charts": [{"chart": str(REPO / "tests" / "fixtures" / "charts" / "mirrored"), "release": "demo"}],
+        "bundle_image_source_registry": reg.host,
+        "bundle_image_ca_cert_dir": str(reg.certs),
+        "bundle_os_targets": [],
+        "bundle_files": [{"url": f"file://{rel}/k3s", "dest": "models/tiny.bin"}],
+    }
+    v.update(extra)
+    f = tmp / "vars.yml"
+    f.write_text(yaml.safe_dump(v))
+    return f
+
+
+def _run(varsfile, check=True, **popen):
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
+               PATH=os.path.dirname(HELM) + os.pathsep + os.environ.get("PATH", ""))
+    cmd = [PLAYBOOK, str(REPO / "playbooks" / "bundle.yml"), "-e", f"@{varsfile}"]
+    if popen:
+        return subprocess.Popen(cmd, env=env, cwd=REPO, **popen)
+    p = subprocess.run(cmd, env=env, cwd=REPO, capture_output=True, text=True)
+    if check:
+        assert p.returncode == 0, p.stdout[-4000:] + p.stderr[-2000:]
+    return p
+
+
+def _kill_tree(pid):
+    """SIGKILL pid and every descendant (ansible runs modules in their own sessions,
+    so killing the process group alone would leave the module and skopeo running)."""
+    children = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+    todo, tree = [pid], []
+    while todo:
+        p = todo.pop()
+        tree.append(p)
+        todo += children.get(p, [])
+    for p in tree:
+        try:
+            os.kill(p, signal.SIGKILL)
+        except OSError:
+            pass
+
+
+def _recap_changed(out):
+    return int(out.rsplit("changed=", 1)[1].split()[0])
+
+
+def test_build_rerun_pack_and_verify(upstream, tmp_path, run_module):  # noqa: F811
+    reg, seeded = upstream
+    _release(tmp_path / "release")
+    v = _vars(tmp_path, reg, bundle_extra_images=["docker.io/app/one:1.0"], bundle_pack=True,
+              bundle_pack_part_size="64K")
+    _run(v)
+    b = tmp_path / "out" / "bundle"
+    manifest = json.loads((b / "bundle.json").read_text())
+    assert {i["ref"]: i["digest"] for i in manifest["images"]} == {
+        "docker.io/app/one:1.0": seeded["app/one:1.0"], "ghcr.io/app/two:1.0": seeded["app/two:1.0"],
+        "quay.io/app/multi:1.0": oci_lookup(str(b / "images"), "quay.io/app/multi:1.0")["digest"]}
+    paths = {f["path"] for f in manifest["files"]}
+    assert {"bin/k3s", "bin/helm", "k3s/k3s-airgap-images-amd64.tar.zst", "charts/mirrored-0.1.0.tgz",
+            "files/models/tiny.bin", "images/index.json"} <= paths
+    assert manifest["inputs"]["k3s_version"] and manifest["inputs"]["charts"]
+    parts = sorted((tmp_path / "out").glob("bundle.tar.zst.part-*"))
+    assert len(parts) > 1, "a 64K part size must split the archive"
+    # The parts, joined, are the whole bundle.
+    joined = subprocess.run("cat " + " ".join(map(str, parts)) + " | zstd -dc | tar tf -", shell=True,
+                            capture_output=True, text=True, check=True).stdout.split()
+    assert "bundle/bundle.json" in joined and "bundle/bin/k3s" in joined
+
+    before = (b / "bundle.json").stat().st_mtime_ns
+    p = _run(v)
+    assert _recap_changed(p.stdout) == 0, p.stdout[-3000:]
+    assert (b / "bundle.json").stat().st_mtime_ns == before
+
+    from ansible_collections.onprem.stack.plugins.modules import bundle  # noqa: PLC0415
+    failed, res = run_module(bundle.main, {"path": str(b), "state": "verified", "mode": "full"})
+    assert not failed, res
+    blob = sorted((b / "images" / "blobs" / "sha256").iterdir())[0]
+    data = bytearray(blob.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    blob.write_bytes(bytes(data))
+    failed, res = run_module(bundle.main, {"path": str(b), "state": "verified", "mode": "full"})
+    assert failed and f"images/blobs/sha256/{blob.name}" in res["msg"], res
+
+
+def test_wrong_upstream_sha256_is_refused(upstream, tmp_path):  # noqa: F811
+    reg, _ = upstream
+    rel = tmp_path / "release"
+    _release(rel)
+    (rel / "k3s").write_bytes(b"tampered\n")  # the sha256 list still names the original
+    p = _run(_vars(tmp_path, reg), check=False)
+    assert p.returncode != 0 and "checksum" in p.stdout.lower(), p.stdout[-3000:]
+    assert not (tmp_path / "out" / "bundle" / "bin" / "k3s").exists()
+
+
+def test_image_missing_upstream_names_image_and_chart(upstream, tmp_path):  # noqa: F811
+    reg, _ = upstream
+    _release(tmp_path / "release")
+    charts = [{"chart": str(REPO / "tests" / "fixtures" / "charts" / "mirrored"), "release": "demo",
+               "values": {"init": {"image": "ghcr.io/app/absent:9.9"}}}]
+    p = _run(_vars(tmp_path, reg, bundle_charts=charts), check=False)
+    assert p.returncode != 0
+    assert "ghcr.io/app/absent:9.9" in p.stdout and "demo" in p.stdout, p.stdout[-3000:]
+
+
+def test_killed_during_image_copy_then_rerun_copies_only_the_rest(upstream, tmp_path):  # noqa: F811
+    """Kill ansible-playbook (and its skopeo) while app/big is being copied, then rerun."""
+    reg, seeded = upstream
+    _release(tmp_path / "release")
+    v = _vars(tmp_path, reg, bundle_extra_images=["docker.io/app/big:1.0"])
+    layout = tmp_path / "out" / "bundle" / "images"
+    proc = _run(v, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    interrupted = False
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and proc.poll() is None:
+        if list(layout.glob("**/oci-put-blob*")) and oci_lookup(str(layout), "quay.io/app/multi:1.0"):
+            _kill_tree(proc.pid)
+            interrupted = True
+            break
+        time.sleep(0.005)
+    proc.wait()
+    time.sleep(0.5)
+    assert interrupted, "the bundle build finished before the copy of app/big could be interrupted"
+    assert oci_lookup(str(layout), "docker.io/app/big:1.0") is None
+    before = oci_blobs(str(layout))
+    p = _run(v)
+    after = oci_blobs(str(layout))
+    assert oci_lookup(str(layout), "docker.io/app/big:1.0")["digest"] == seeded["app/big:1.0"]
+    assert all(after[d] == s for d, s in before.items())
+    new = sum(s for d, s in after.items() if d not in before)
+    assert 0 < new < sum(after.values())
+    assert "4 images (1 copied" in p.stdout, p.stdout[-2000:]
+    assert not list(layout.glob("**/oci-put-blob*"))
