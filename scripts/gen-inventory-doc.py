@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-ROLES = ["preflight", "pki", "postgresql", "redis"]
+ROLES = ["preflight", "pki", "registry", "postgresql", "redis"]
 OUT = REPO / "docs" / "inventory.md"
 
 
@@ -29,7 +29,11 @@ def render():
         "and `defaults/main.yml`; do not edit by hand. Inventory groups: `k3s_server`,",
         "`k3s_agent`, `gpu`, `postgres`, `redis`, `registry` (see `inventories/example/`).",
         "Collection-wide: `stack_credentials_dir` (control-node directory for generated",
-        "passwords and the site CA; default `<inventory>/.credentials`).",
+        "passwords and the site CA; default `<inventory>/.credentials`), `stack_airgap`",
+        "(install from the bundle only; default false), `stack_bundle_dir` (the bundle on the",
+        "control node; default `<inventory>/bundle`), `stack_bundle_verify_mode` (`quick`:",
+        "sizes, `full`: every sha256; default quick). The `bundle_*` variables of",
+        "`playbooks/bundle.yml` are listed in `docs/airgap.md`.",
         "",
     ]
     for role in ROLES:

@@ -1,0 +1,202 @@
+#!/usr/bin/env python3
+"""Air-gap bundle benchmark: prints figures, asserts nothing.
+
+In one run, against a local upstream registry (tests/integration/registry_fixture.py:
+docker-registry on loopback with TLS, images built offline with umoci):
+
+1. image_mirror (the module, run as Ansible runs it: a Python process with its args
+   file) copying app/one, app/two, app/big (48 MiB) and app/multi (linux/amd64) into
+   one OCI layout, vs plain ``skopeo copy`` of the same images one by one into one
+   layout. Ratio mirror/skopeo; target <= 1.1.
+2. Bytes of the bundle's images/ directory vs the sum of the unique blob bytes the
+   images reference (manifests, configs, layers, each digest once); target <= 1.02.
+   Also shown: the bytes one OCI layout per image would take (no blob sharing).
+3. playbooks/bundle.yml: first build vs no-op re-run (wall seconds); target re-run
+   <= 10% of the build. With --os-image (default: the Debian 13 test image when it
+   exists) the build also resolves the apt repository in a container of that image.
+
+Usage: .venv/bin/python benchmarks/bundle.py [--os-image IMAGE|none] [--json FILE]
+"""
+import argparse
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO / "tests" / "integration"))
+sys.path.insert(0, str(REPO / "collections"))
+
+from registry_fixture import Registry, missing_tools, seed  # noqa: E402
+
+BIN = Path(sys.executable).parent
+IMAGES = ["app/one:1.0", "app/two:1.0", "app/big:1.0", "app/multi:1.0"]
+
+
+def du(path):
+    """Sum of the sizes of the regular files under path (bytes)."""
+    return sum(p.stat().st_size for p in Path(path).rglob("*") if p.is_file() and not p.is_symlink())
+
+
+def unique_blob_bytes(layout):
+    """Sum of sizes of every distinct blob reachable from the layout's index.json
+    (image-spec: index -> manifests/indexes -> config + layers), each digest once."""
+    seen = {}
+
+    def walk(desc):
+        d = desc["digest"]
+        if d in seen:
+            return
+        seen[d] = desc["size"]
+        if desc.get("mediaType", "").endswith(("manifest.v1+json", "manifest.v2+json", "index.v1+json",
+                                                "manifest.list.v2+json")):
+            doc = json.loads((Path(layout) / "blobs" / "sha256" / d.split(":", 1)[1]).read_text())
+            for m in doc.get("manifests", []):
+                if (Path(layout) / "blobs" / "sha256" / m["digest"].split(":", 1)[1]).exists():
+                    walk(m)
+            if "config" in doc:
+                walk(doc["config"])
+            for layer in doc.get("layers", []):
+                walk(layer)
+
+    for m in json.loads((Path(layout) / "index.json").read_text())["manifests"]:
+        walk(m)
+    return sum(seen.values())
+
+
+def timed(argv, **kw):
+    t = time.monotonic()
+    p = subprocess.run(argv, capture_output=True, text=True, **kw)
+    if p.returncode != 0:
+        sys.exit("failed: %s\n%s\n%s" % (" ".join(map(str, argv)), p.stdout[-3000:], p.stderr[-3000:]))
+    return time.monotonic() - t, p
+
+
+def release(d):
+    """Stand-in k3s/helm releases (file:// sources) with sha256 lists in the upstream formats."""
+    (d / "linux-amd64").mkdir(parents=True)
+    (d / "k3s").write_bytes(os.urandom(1 << 20))
+    (d / "k3s-airgap-images-amd64.tar.zst").write_bytes(os.urandom(1 << 20))
+    (d / "sha256sum-amd64.txt").write_text("".join(
+        "%s  %s\n" % (hashlib.sha256((d / n).read_bytes()).hexdigest(), n) for n in ("k3s", "k3s-airgap-images-amd64.tar.zst")))
+    shutil.copy(BIN / "helm", d / "linux-amd64" / "helm")
+    with tarfile.open(d / "helm-v3.10.1-linux-amd64.tar.gz", "w:gz") as t:
+        t.add(d / "linux-amd64", arcname="linux-amd64")
+    h = hashlib.sha256((d / "helm-v3.10.1-linux-amd64.tar.gz").read_bytes()).hexdigest()
+    (d / "helm-v3.10.1-linux-amd64.tar.gz.sha256sum").write_text("%s  helm-v3.10.1-linux-amd64.tar.gz\n" % h)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    default_os = "localhost/onprem-debian13-systemd:latest"
+    ap.add_argument("--os-image", default=None, help="target-OS image for the apt repository (none: skip)")
+    ap.add_argument("--json", help="also write the figures to this file")
+    a = ap.parse_args()
+    if missing_tools():
+        sys.exit("needs " + ", ".join(missing_tools()) + " (make host)")
+    if not (BIN / "helm").exists():
+        sys.exit("needs helm in %s (scripts/install-helm.sh)" % BIN)
+    os_image = a.os_image
+    if os_image is None:
+        have = subprocess.run(["podman", "image", "exists", default_os], capture_output=True).returncode == 0
+        os_image = default_os if have else "none"
+    work = Path(tempfile.mkdtemp(prefix="onprem-bench-bundle-"))
+    reg = Registry(work / "upstream")
+    fig = {}
+    try:
+        seed(reg, work / "seed")
+        refs = ["%s/%s" % (reg.host, r) for r in IMAGES]
+
+        # 1. plain skopeo, one by one, into one layout
+        plain = work / "plain"
+        t0 = time.monotonic()
+        for r in refs:
+            timed(["skopeo", "copy", "--quiet", "--src-cert-dir", str(reg.certs), "--override-os", "linux",
+                   "--override-arch", "amd64", "docker://" + r, "oci:%s:%s" % (plain, r)])
+        fig["skopeo_s"] = round(time.monotonic() - t0, 2)
+
+        # one layout per image (what a naive per-image tarball export stores)
+        separate = 0
+        for i, r in enumerate(refs):
+            d = work / ("sep%d" % i)
+            timed(["skopeo", "copy", "--quiet", "--src-cert-dir", str(reg.certs), "--override-os", "linux",
+                   "--override-arch", "amd64", "docker://" + r, "oci:%s:x" % d])
+            separate += du(d)
+
+        # image_mirror, as Ansible runs a module
+        layout = work / "mirror"
+        args = work / "args.json"
+        args.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {
+            "layout": str(layout), "ca_cert_dir": str(reg.certs), "images": [{"ref": r} for r in refs]}}))
+        env = dict(os.environ, PYTHONPATH=str(REPO / "collections"))
+        t, p = timed([sys.executable, "-m", "ansible_collections.onprem.stack.plugins.modules.image_mirror", str(args)],
+                     env=env)
+        res = json.loads(p.stdout)
+        assert res["copied"] == len(refs), res
+        fig["image_mirror_s"] = round(t, 2)
+        fig["mirror_over_skopeo"] = round(fig["image_mirror_s"] / fig["skopeo_s"], 3)
+        t, p = timed([sys.executable, "-m", "ansible_collections.onprem.stack.plugins.modules.image_mirror", str(args)],
+                     env=env)
+        fig["image_mirror_noop_s"] = round(t, 2)
+
+        # 2. bytes
+        fig["layout_bytes"] = du(layout)
+        fig["unique_blob_bytes"] = unique_blob_bytes(layout)
+        fig["layout_over_unique"] = round(fig["layout_bytes"] / fig["unique_blob_bytes"], 4)
+        fig["one_layout_per_image_bytes"] = separate
+
+        # 3. bundle.yml build vs no-op re-run
+        release(work / "release")
+        rel = work / "release"
+        v = {
+            "stack_bundle_dir": str(work / "out" / "bundle"),
+            "bundle_cache_dir": str(work / "cache"),
+            "bundle_k3s_url": "file://%s/k3s" % rel,
+            "bundle_k3s_images_url": "file://%s/k3s-airgap-images-amd64.tar.zst" % rel,
+            "bundle_k3s_sha256_url": "file://%s/sha256sum-amd64.txt" % rel,
+            "bundle_helm_version": "v3.10.1",
+            "bundle_helm_url": "file://%s/helm-v3.10.1-linux-amd64.tar.gz" % rel,
+            "bundle_charts": [{"chart": str(REPO / "tests" / "fixtures" / "charts" / "mirrored"), "release": "demo"}],
+            "bundle_extra_images": ["docker.io/app/big:1.0"],
+            "bundle_image_source_registry": reg.host,
+            "bundle_image_ca_cert_dir": str(reg.certs),
+            "bundle_os_targets": [] if os_image == "none" else [{"name": "debian-13", "image": os_image}],
+        }
+        vf = work / "vars.json"
+        vf.write_text(json.dumps(v))
+        env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), PATH="%s%s%s" % (BIN, os.pathsep, os.environ["PATH"]))
+        cmd = [str(BIN / "ansible-playbook"), str(REPO / "playbooks" / "bundle.yml"), "-e", "@%s" % vf]
+        t, _ = timed(cmd, env=env, cwd=REPO)
+        fig["bundle_build_s"] = round(t, 2)
+        t, p = timed(cmd, env=env, cwd=REPO)
+        fig["bundle_noop_s"] = round(t, 2)
+        fig["bundle_noop_changed"] = int(p.stdout.rsplit("changed=", 1)[1].split()[0])
+        fig["noop_over_build"] = round(fig["bundle_noop_s"] / fig["bundle_build_s"], 3)
+        fig["bundle_bytes"] = du(work / "out" / "bundle")
+        fig["os_image"] = os_image
+    finally:
+        reg.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+    print("image_mirror vs skopeo (4 images, one by one):  %.2f s vs %.2f s  ratio %.3f (target <= 1.1)"
+          % (fig["image_mirror_s"], fig["skopeo_s"], fig["mirror_over_skopeo"]))
+    print("image_mirror no-op re-run:                        %.2f s" % fig["image_mirror_noop_s"])
+    print("images/ bytes vs unique blob bytes:               %d vs %d  ratio %.4f (target <= 1.02)"
+          % (fig["layout_bytes"], fig["unique_blob_bytes"], fig["layout_over_unique"]))
+    print("one OCI layout per image (no sharing) would take: %d bytes" % fig["one_layout_per_image_bytes"])
+    print("bundle.yml build vs no-op re-run (os image %s):  %.2f s vs %.2f s (changed=%d)  ratio %.3f (target <= 0.10)"
+          % (fig["os_image"], fig["bundle_build_s"], fig["bundle_noop_s"], fig["bundle_noop_changed"],
+             fig["noop_over_build"]))
+    print("bundle directory bytes:                           %d" % fig["bundle_bytes"])
+    if a.json:
+        Path(a.json).write_text(json.dumps(fig, indent=1))
+
+
+if __name__ == "__main__":
+    main()
