@@ -5,9 +5,10 @@ In one run, against a local upstream registry (tests/integration/registry_fixtur
 docker-registry on loopback with TLS, images built offline with umoci):
 
 1. image_mirror (the module, run as Ansible runs it: a Python process with its args
-   file) copying app/one, app/two, app/big (48 MiB) and app/multi (linux/amd64) into
-   one OCI layout, vs plain ``skopeo copy`` of the same images one by one into one
-   layout. Ratio mirror/skopeo; target <= 1.1.
+   file) copying app/one, app/two, app/big (48 MiB), app/multi (linux/amd64) and
+   --images more images of --mib MiB each (own random layer on the shared busybox
+   base) into one OCI layout, vs plain ``skopeo copy`` of the same images one by one
+   into one layout. Ratio mirror/skopeo; target <= 1.1.
 2. Bytes of the bundle's images/ directory vs the sum of the unique blob bytes the
    images reference (manifests, configs, layers, each digest once); target <= 1.02.
    Also shown: the bytes one OCI layout per image would take (no blob sharing).
@@ -15,7 +16,7 @@ docker-registry on loopback with TLS, images built offline with umoci):
    <= 10% of the build. With --os-image (default: the Debian 13 test image when it
    exists) the build also resolves the apt repository in a container of that image.
 
-Usage: .venv/bin/python benchmarks/bundle.py [--os-image IMAGE|none] [--json FILE]
+Usage: .venv/bin/python benchmarks/bundle.py [--images N] [--mib M] [--os-image IMAGE|none] [--json FILE]
 """
 import argparse
 import hashlib
@@ -33,10 +34,35 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 sys.path.insert(0, str(REPO / "collections"))
 
-from registry_fixture import Registry, missing_tools, seed  # noqa: E402
+from registry_fixture import Registry, _sh, missing_tools, seed  # noqa: E402
 
 BIN = Path(sys.executable).parent
 IMAGES = ["app/one:1.0", "app/two:1.0", "app/big:1.0", "app/multi:1.0"]
+
+
+def seed_more(reg, work, count, mib):
+    """Push ``count`` images bench/imgN:1.0, each the busybox base plus its own layer of
+    ``mib`` MiB of random bytes (built with umoci), to ``reg``; return their paths."""
+    layout = work / "more"
+    _sh("umoci", "init", "--layout", layout)
+    _sh("umoci", "new", "--image", f"{layout}:base")
+    base = work / "more-base"
+    _sh("umoci", "unpack", "--image", f"{layout}:base", base)
+    (base / "rootfs" / "bin").mkdir(parents=True, exist_ok=True)
+    shutil.copy("/bin/busybox", base / "rootfs" / "bin" / "busybox")
+    _sh("umoci", "repack", "--image", f"{layout}:base", base)
+    refs = []
+    for i in range(count):
+        tag = "img%d" % i
+        _sh("umoci", "tag", "--image", f"{layout}:base", tag)
+        b = work / ("more-" + tag)
+        _sh("umoci", "unpack", "--image", f"{layout}:{tag}", b)
+        (b / "rootfs" / "data.bin").write_bytes(os.urandom(mib * 1024 * 1024))
+        _sh("umoci", "repack", "--image", f"{layout}:{tag}", b)
+        shutil.rmtree(b)
+        _sh("skopeo", "copy", "--dest-cert-dir", reg.certs, f"oci:{layout}:{tag}", f"docker://{reg.host}/bench/{tag}:1.0")
+        refs.append("bench/%s:1.0" % tag)
+    return refs
 
 
 def du(path):
@@ -97,6 +123,8 @@ def main():
     default_os = "localhost/onprem-debian13-systemd:latest"
     ap.add_argument("--os-image", default=None, help="target-OS image for the apt repository (none: skip)")
     ap.add_argument("--json", help="also write the figures to this file")
+    ap.add_argument("--images", type=int, default=8, help="extra images to copy (default 8)")
+    ap.add_argument("--mib", type=int, default=24, help="size of each extra image's own layer in MiB (default 24)")
     a = ap.parse_args()
     if missing_tools():
         sys.exit("needs " + ", ".join(missing_tools()) + " (make host)")
@@ -111,7 +139,9 @@ def main():
     fig = {}
     try:
         seed(reg, work / "seed")
-        refs = ["%s/%s" % (reg.host, r) for r in IMAGES]
+        more = seed_more(reg, work, a.images, a.mib)
+        refs = ["%s/%s" % (reg.host, r) for r in IMAGES + more]
+        fig["images"] = len(refs)
 
         # 1. plain skopeo, one by one, into one layout
         plain = work / "plain"
@@ -184,8 +214,8 @@ def main():
         reg.stop()
         shutil.rmtree(work, ignore_errors=True)
 
-    print("image_mirror vs skopeo (4 images, one by one):  %.2f s vs %.2f s  ratio %.3f (target <= 1.1)"
-          % (fig["image_mirror_s"], fig["skopeo_s"], fig["mirror_over_skopeo"]))
+    print("image_mirror vs skopeo one by one (%d images):  %.2f s vs %.2f s  ratio %.3f (target <= 1.1)"
+          % (fig["images"], fig["image_mirror_s"], fig["skopeo_s"], fig["mirror_over_skopeo"]))
     print("image_mirror no-op re-run:                        %.2f s" % fig["image_mirror_noop_s"])
     print("images/ bytes vs unique blob bytes:               %d vs %d  ratio %.4f (target <= 1.02)"
           % (fig["layout_bytes"], fig["unique_blob_bytes"], fig["layout_over_unique"]))

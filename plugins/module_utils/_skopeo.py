@@ -110,13 +110,18 @@ class Skopeo(object):
         """
         return "sha256:" + hashlib.sha256(self.raw_manifest(ep)).hexdigest()
 
-    def copy(self, src, dest, all_platforms=False, platform=None):
+    def copy(self, src, dest, all_platforms=False, platform=None, dest_shared_blob_dir=None):
         """Copy ``src`` to ``dest`` (Endpoints), keeping digests (``--preserve-digests``).
 
         :param all_platforms: copy a whole multi-arch index (``--all``).
         :param platform: ``os/arch[/variant]`` to pick one image from an index (str or None).
+        :param dest_shared_blob_dir: for an ``oci:`` destination, store blobs in this directory
+            (``<dir>/sha256/<hex>``) instead of the destination layout's own blobs/ (str or None).
+        Raises SkopeoError when skopeo fails or runs past the timeout.
         """
         args = ["copy", "--retry-times", "3", "--preserve-digests"]
+        if dest_shared_blob_dir:
+            args += ["--dest-shared-blob-dir", dest_shared_blob_dir]
         if all_platforms:
             args.append("--all")
         elif platform:

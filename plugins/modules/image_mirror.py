@@ -93,6 +93,13 @@ options:
     description: Seconds one skopeo command may run before it is stopped.
     type: int
     default: 1800
+  parallel:
+    description:
+      - Number of images resolved and copied at once (1 copies one by one).
+      - Pulled images write their blobs straight into the layout; each image is added
+        to C(index.json) as soon as its copy completes.
+    type: int
+    default: 4
 """
 
 EXAMPLES = r"""
@@ -151,6 +158,8 @@ import glob
 import hashlib
 import json
 import os
+import shutil
+from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from ansible.module_utils.basic import AnsibleModule
 
@@ -161,6 +170,7 @@ from ansible_collections.onprem.stack.plugins.module_utils._skopeo import (
 INDEX_TYPES = ("application/vnd.oci.image.index.v1+json",
                "application/vnd.docker.distribution.manifest.list.v2+json")
 REF_ANNOTATION = "org.opencontainers.image.ref.name"
+STAGING = ".staging"  # per-copy layouts inside the layout (same filesystem, so blob renames stay atomic)
 
 
 def _explain(exc, what):
@@ -191,19 +201,19 @@ def _pick(raw, platform):
     return digest or False
 
 
-def _image_bytes(layout, digest):
-    """Size in bytes of the blobs reachable from ``digest`` in the layout."""
-    total, seen, todo = 0, set(), [digest]
+def _image_blobs(layout, digest):
+    """{digest: size in bytes} of the blobs reachable from ``digest`` in the layout
+    (image-spec: index -> manifests, manifest -> config + layers)."""
+    found, todo = {}, [digest]
     while todo:
         d = todo.pop()
-        if d in seen:
+        if d in found:
             continue
-        seen.add(d)
         path = oci_blob_path(layout, d)
         if not os.path.exists(path):
             continue
         size = os.path.getsize(path)
-        total += size
+        found[d] = size
         if size > 4 * 1024 * 1024:
             continue  # manifests and indexes are small; a large blob is a layer
         try:
@@ -211,21 +221,64 @@ def _image_bytes(layout, digest):
                 doc = json.load(f)
         except (ValueError, UnicodeDecodeError):
             continue
-        if not isinstance(doc, dict):
-            continue
-        if doc.get("schemaVersion") != 2:
+        if not isinstance(doc, dict) or doc.get("schemaVersion") != 2:
             continue  # an image config or a layer, not a manifest or index
         todo += [m["digest"] for m in doc.get("manifests", [])]
         if isinstance(doc.get("config"), dict) and "digest" in doc["config"]:
             todo.append(doc["config"]["digest"])
         todo += [layer["digest"] for layer in doc.get("layers", [])]
-    return total
+    return found
+
+
+def _image_bytes(layout, digest):
+    """Size in bytes of the blobs reachable from ``digest`` in the layout."""
+    return sum(_image_blobs(layout, digest).values())
 
 
 def _clean_partial(layout):
-    """Remove blob files an interrupted skopeo copy left behind (not yet renamed to a digest)."""
+    """Remove what an interrupted copy left behind: blob files not yet renamed to their
+    digest, and staging layouts."""
     for path in glob.glob(os.path.join(layout, "oci-put-blob*")) + glob.glob(os.path.join(layout, "blobs", "*", "oci-put-blob*")):
         os.unlink(path)
+    shutil.rmtree(os.path.join(layout, STAGING), ignore_errors=True)
+
+
+def _parallel(func, items, workers):
+    """Run ``func(item)`` for every item with up to ``workers`` threads; return the
+    results in input order. ``func`` must not raise (it returns its errors)."""
+    if workers <= 1 or len(items) <= 1:
+        return [func(i) for i in items]
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        return list(pool.map(func, items))
+
+
+def _init_layout(layout):
+    """Create an empty OCI image layout (oci-layout + index.json) when missing."""
+    os.makedirs(os.path.join(layout, "blobs", "sha256"), exist_ok=True)
+    marker = os.path.join(layout, "oci-layout")
+    if not os.path.exists(marker):
+        with open(marker, "w") as f:
+            json.dump({"imageLayoutVersion": "1.0.0"}, f)
+    if not os.path.exists(os.path.join(layout, "index.json")):
+        _write_index(layout, [])
+
+
+def _write_index(layout, manifests):
+    """Write ``<layout>/index.json`` atomically (image-spec image-layout.md)."""
+    path = os.path.join(layout, "index.json")
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        json.dump({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
+                   "manifests": manifests}, f)
+    os.rename(tmp, path)
+
+
+def _merge_staged(layout, staged, name):
+    """Move the descriptor of ``name`` from the staging layout ``staged`` into the
+    layout's index.json, replacing an older entry of the same name."""
+    desc = oci_lookup(staged, name)
+    manifests = [d for d in oci_index(layout) if d.get("annotations", {}).get(REF_ANNOTATION) != name]
+    _write_index(layout, manifests + [desc])
 
 
 def unique_images(images):
@@ -244,62 +297,108 @@ def unique_images(images):
 
 
 def _pull(module, sk, p):
+    """Resolve every image's digest (in parallel), then copy the missing ones (in
+    parallel) into staging layouts that write their blobs straight into the layout's
+    blobs/ (skopeo --dest-shared-blob-dir), and record each in index.json as it
+    completes, so an interruption keeps every image already finished."""
     layout = p["layout"]
-    results = []
     if not module.check_mode:
         os.makedirs(layout, exist_ok=True)
         _clean_partial(layout)
-    for item in p["images"]:
+
+    def resolve(item):
         ref = parse_image_ref(item["ref"])
         charts = item.get("charts") or []
         what = "image %s%s" % (ref, (" (referenced by chart %s)" % ", ".join(charts)) if charts else "")
         src_ref = ref.with_registry(p["source_registry"]) if p["source_registry"] else ref
-        src_name = "docker://%s" % src_ref.name
         src = Endpoint("docker://" + str(src_ref), p["tls_verify"], p["ca_cert_dir"], p["authfile"],
                        p["username"], p["password"])
         try:
-            raw = sk.raw_manifest(src)
+            return dict(ref=ref, what=what, src=src, src_name="docker://%s" % src_ref.name, raw=sk.raw_manifest(src))
         except SkopeoError as exc:
-            module.fail_json(msg=_explain(exc, what), cmd=exc.cmd, rc=exc.rc, stderr=exc.stderr, images=results)
-        top = "sha256:" + hashlib.sha256(raw).hexdigest()
-        chosen = _pick(raw, p["platform"])
+            return dict(ref=ref, what=what, error=exc)
+
+    results, todo = [], []
+    for r in _parallel(resolve, p["images"], p["parallel"]):
+        if "error" in r:
+            exc = r["error"]
+            module.fail_json(msg=_explain(exc, r["what"]), cmd=exc.cmd, rc=exc.rc, stderr=exc.stderr, images=results)
+        chosen = _pick(r["raw"], p["platform"])
         if chosen is False:
-            module.fail_json(msg="%s has no %s image in its index (platform option)" % (what, p["platform"]),
+            module.fail_json(msg="%s has no %s image in its index (platform option)" % (r["what"], p["platform"]),
                              images=results)
-        digest = chosen or top
-        name = str(ref)
+        digest = chosen or "sha256:" + hashlib.sha256(r["raw"]).hexdigest()
+        name = str(r["ref"])
         existing = oci_lookup(layout, name)
-        entry = dict(ref=name, source="%s@%s" % (src_name, digest), dest="oci:%s:%s" % (layout, name),
-                     digest=digest, bytes=0, skipped=False)
-        if existing and existing.get("digest") == digest:
-            entry["skipped"] = True
-        elif not module.check_mode:
-            before = oci_blobs(layout)
-            src.ref = "%s@%s" % (src_name, digest)
-            try:
-                sk.copy(src, Endpoint("oci:%s:%s" % (layout, name)), all_platforms=chosen is None)
-            except SkopeoError as exc:
-                module.fail_json(msg=_explain(exc, what), cmd=exc.cmd, rc=exc.rc, stderr=exc.stderr, images=results)
-            after = oci_blobs(layout)
-            entry["bytes"] = sum(size for d, size in after.items() if d not in before)
+        entry = dict(ref=name, source="%s@%s" % (r["src_name"], digest), dest="oci:%s:%s" % (layout, name),
+                     digest=digest, bytes=0, skipped=bool(existing and existing.get("digest") == digest))
         results.append(entry)
+        if not entry["skipped"]:
+            r["src"].ref = entry["source"]
+            todo.append(dict(r, name=name, all_platforms=chosen is None, staged=None))
+    if module.check_mode or not todo:
+        return results
+
+    _init_layout(layout)
+    before = oci_blobs(layout)
+    staging = os.path.join(layout, STAGING)
+    for n, t in enumerate(todo):
+        t["staged"] = os.path.join(staging, str(n))
+        os.makedirs(t["staged"])
+
+    def copy(t):
+        try:
+            sk.copy(t["src"], Endpoint("oci:%s:%s" % (t["staged"], t["name"])), all_platforms=t["all_platforms"],
+                    dest_shared_blob_dir=os.path.join(layout, "blobs"))
+            return None
+        except SkopeoError as exc:
+            return exc
+
+    errors = []
+    workers = max(1, min(p["parallel"], len(todo)))
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {pool.submit(copy, t): t for t in todo}
+        for fut in as_completed(futures):
+            t = futures[fut]
+            exc = fut.result()
+            if exc is None:
+                _merge_staged(layout, t["staged"], t["name"])
+            else:
+                errors.append((t, exc))
+    shutil.rmtree(staging, ignore_errors=True)
+    if errors:
+        t, exc = min(errors, key=lambda e: todo.index(e[0]))
+        module.fail_json(msg=_explain(exc, t["what"]), cmd=exc.cmd, rc=exc.rc, stderr=exc.stderr, images=results)
+    # Bytes newly written, each blob counted once, for the first image (in input order) using it.
+    counted = set(before)
+    by_name = dict((e["ref"], e) for e in results)
+    for t in todo:
+        entry = by_name[t["name"]]
+        blobs = _image_blobs(layout, entry["digest"])
+        entry["bytes"] = sum(size for d, size in blobs.items() if d not in counted)
+        counted.update(blobs)
     return results
 
 
 def _push(module, sk, p):
+    """Push every image of the layout (or of ``images``) to the registry, in parallel;
+    an image whose digest there already equals the layout's is skipped."""
     layout = p["layout"]
     if not p["registry"]:
         module.fail_json(msg="direction=push needs registry (host[:port] of the target registry)")
     names = [i["ref"] for i in p["images"]] or [d.get("annotations", {}).get(REF_ANNOTATION)
                                                  for d in oci_index(layout)]
-    results = []
+    plan = []
     for raw_name in names:
-        ref = parse_image_ref(raw_name)
-        name = str(ref)
+        name = str(parse_image_ref(raw_name))
         desc = oci_lookup(layout, name)
         if desc is None:
-            module.fail_json(msg="image %s is not in the layout %s (index.json)" % (name, layout), images=results)
-        target = ref.with_registry(p["registry"])._replace(digest=None)
+            module.fail_json(msg="image %s is not in the layout %s (index.json)" % (name, layout), images=[])
+        plan.append((name, desc))
+
+    def one(item):
+        name, desc = item
+        target = parse_image_ref(name).with_registry(p["registry"])._replace(digest=None)
         dest = Endpoint("docker://" + str(target), p["tls_verify"], p["ca_cert_dir"], p["authfile"],
                         p["username"], p["password"])
         entry = dict(ref=name, source="oci:%s:%s" % (layout, name), dest=dest.ref, digest=desc["digest"],
@@ -309,8 +408,7 @@ def _push(module, sk, p):
         except SkopeoError as exc:
             text = exc.stderr or ""
             if "x509" in text or "certificate" in text or "unauthorized" in text or "connection refused" in text:
-                module.fail_json(msg=_explain(exc, "registry %s" % p["registry"]), cmd=exc.cmd, rc=exc.rc,
-                                 stderr=exc.stderr, images=results)
+                return entry, _explain(exc, "registry %s" % p["registry"]), exc
             present = None
         if present == desc["digest"]:
             entry["skipped"] = True
@@ -318,9 +416,14 @@ def _push(module, sk, p):
             try:
                 sk.copy(Endpoint(entry["source"]), dest, all_platforms=desc.get("mediaType") in INDEX_TYPES)
             except SkopeoError as exc:
-                module.fail_json(msg=_explain(exc, "push of %s to %s" % (name, p["registry"])), cmd=exc.cmd,
-                                 rc=exc.rc, stderr=exc.stderr, images=results)
+                return entry, _explain(exc, "push of %s to %s" % (name, p["registry"])), exc
             entry["bytes"] = _image_bytes(layout, desc["digest"])
+        return entry, None, None
+
+    results = []
+    for entry, msg, exc in _parallel(one, plan, p["parallel"]):
+        if msg:
+            module.fail_json(msg=msg, cmd=exc.cmd, rc=exc.rc, stderr=exc.stderr, images=results)
         results.append(entry)
     return results
 
@@ -343,6 +446,7 @@ def main():
             username=dict(type="str"),
             password=dict(type="str", no_log=True),
             timeout=dict(type="int", default=1800),
+            parallel=dict(type="int", default=4),
         ),
         required_if=[("direction", "push", ["registry"])],
         required_together=[("username", "password")],
@@ -358,6 +462,8 @@ def main():
     except ImageRefError as exc:
         module.fail_json(msg="images: %s" % exc)
     p["images"] = unique_images(p["images"])
+    if p["parallel"] < 1:
+        module.fail_json(msg="parallel must be 1 or more, got %d" % p["parallel"])
     sk = Skopeo(module, timeout=p["timeout"])
     results = _pull(module, sk, p) if p["direction"] == "pull" else _push(module, sk, p)
     copied = [r for r in results if not r["skipped"]]

@@ -27,6 +27,7 @@ all:
   children:
     postgres: {{hosts: {{target: {{}}}}}}
     redis: {{hosts: {{target: {{}}}}}}
+    registry: {{hosts: {{target: {{}}}}}}
 """
 
 # Small enough for any CI host; the point here is input validation.
@@ -35,6 +36,7 @@ BASE_VARS = {
     "preflight_time_sync_required": False,
     "postgresql_users": [{"name": "app"}],
     "postgresql_databases": [{"name": "appdb", "owner": "app"}],
+    "registry_load_bundle": False,
 }
 
 CASES = {
@@ -61,6 +63,11 @@ CASES = {
         ["postgresql_databases", "owner 'nobody'"],
     ),
     "redis_policy_not_a_choice": ({"redis_maxmemory_policy": "lru"}, ["redis_maxmemory_policy", "lru"]),
+    "registry_port_out_of_range": ({"registry_port": 70000}, ["registry_port", "70000"]),
+    "registry_bundle_missing": (
+        {"registry_load_bundle": True, "stack_bundle_dir": "/nonexistent/bundle"},
+        ["/nonexistent/bundle/bundle.json", "playbooks/bundle.yml"],
+    ),
 }
 
 

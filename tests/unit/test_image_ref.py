@@ -94,3 +94,13 @@ def test_with_digest_and_registry():
         ref.with_digest("sha256:zz")
     with pytest.raises(ImageRefError):
         ref.with_registry("bad host")
+
+
+def test_image_mirror_merges_entries_naming_the_same_image():
+    from ansible_collections.onprem.stack.plugins.modules.image_mirror import unique_images
+    merged = unique_images([
+        {"ref": "busybox:1.36", "charts": ["b"]},
+        {"ref": "ghcr.io/x/y:1"},
+        {"ref": "docker.io/library/busybox:1.36", "charts": ["a"]},
+    ])
+    assert merged == [{"ref": "busybox:1.36", "charts": ["a", "b"]}, {"ref": "ghcr.io/x/y:1", "charts": []}]
