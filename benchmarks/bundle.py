@@ -34,7 +34,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 sys.path.insert(0, str(REPO / "collections"))
 
-from registry_fixture import Registry, _sh, missing_tools, seed  # noqa: E402
+from registry_fixture import Registry, _sh, busybox_base, missing_tools, seed  # noqa: E402
 
 BIN = Path(sys.executable).parent
 IMAGES = ["app/one:1.0", "app/two:1.0", "app/big:1.0", "app/multi:1.0"]
@@ -44,13 +44,8 @@ def seed_more(reg, work, count, mib):
     """Push ``count`` images bench/imgN:1.0, each the busybox base plus its own layer of
     ``mib`` MiB of random bytes (built with umoci), to ``reg``; return their paths."""
     layout = work / "more"
-    _sh("umoci", "init", "--layout", layout)
-    _sh("umoci", "new", "--image", f"{layout}:base")
-    base = work / "more-base"
-    _sh("umoci", "unpack", "--image", f"{layout}:base", base)
-    (base / "rootfs" / "bin").mkdir(parents=True, exist_ok=True)
-    shutil.copy("/bin/busybox", base / "rootfs" / "bin" / "busybox")
-    _sh("umoci", "repack", "--image", f"{layout}:base", base)
+    (work / "more-work").mkdir()
+    busybox_base(layout, work / "more-work")
     refs = []
     for i in range(count):
         tag = "img%d" % i

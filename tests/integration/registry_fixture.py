@@ -97,9 +97,9 @@ class Registry:
         return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
 
 
-def _build_layout(work: Path):
-    """Build the seed images into an OCI layout at work/src; return its path."""
-    layout = work / "src"
+def busybox_base(layout: Path, work: Path) -> None:
+    """Create the OCI layout ``layout`` (umoci) holding the image ``base``: one layer
+    with /bin/busybox (busybox-static). ``work`` is a scratch directory."""
     _sh("umoci", "init", "--layout", layout)
     _sh("umoci", "new", "--image", f"{layout}:base")
     bundle = work / "bundle-base"
@@ -107,6 +107,12 @@ def _build_layout(work: Path):
     (bundle / "rootfs" / "bin").mkdir(parents=True, exist_ok=True)
     shutil.copy("/bin/busybox", bundle / "rootfs" / "bin" / "busybox")
     _sh("umoci", "repack", "--image", f"{layout}:base", bundle)
+
+
+def _build_layout(work: Path):
+    """Build the seed images into an OCI layout at work/src; return its path."""
+    layout = work / "src"
+    busybox_base(layout, work)
 
     def derive(tag, filename, content, arch=None):
         _sh("umoci", "tag", "--image", f"{layout}:base", tag)
