@@ -14,9 +14,12 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import atexit
+import base64
 import hashlib
 import json
 import os
+import tempfile
 
 from ansible_collections.onprem.stack.plugins.module_utils._cli import CommandError
 
@@ -32,8 +35,10 @@ class Endpoint(object):
     :param tls_verify: verify the registry's TLS certificate (bool; docker:// only).
     :param cert_dir: directory with ``*.crt`` CA files for the registry (str or None).
     :param authfile: containers-auth.json(5) file (str or None).
-    :param username, password: registry credentials (str or None); the password is
-        passed as ``--creds``/``--src-creds`` and masked in errors.
+    :param username, password: registry credentials (str or None). They never appear on
+        a command line: they are written to a temporary containers-auth.json(5) file
+        (mode 0600, removed when the process exits) passed as ``--authfile``, which
+        takes the place of ``authfile``; the password is also masked in errors.
     """
 
     def __init__(self, transport_ref, tls_verify=True, cert_dir=None, authfile=None, username=None, password=None):
@@ -43,6 +48,7 @@ class Endpoint(object):
         self.authfile = authfile
         self.username = username
         self.password = password
+        self._creds_file = None
 
     @property
     def is_registry(self):
@@ -55,11 +61,31 @@ class Endpoint(object):
         out = ["--%stls-verify=%s" % (prefix, "true" if self.tls_verify else "false")]
         if self.cert_dir:
             out += ["--%scert-dir" % prefix, self.cert_dir]
-        if self.authfile:
-            out += ["--%sauthfile" % prefix, self.authfile]
         if self.username:
-            out += ["--%screds" % prefix, "%s:%s" % (self.username, self.password or "")]
+            out += ["--%sauthfile" % prefix, self._credentials_file()]
+        elif self.authfile:
+            out += ["--%sauthfile" % prefix, self.authfile]
         return out
+
+    def _credentials_file(self):
+        """Path of a 0600 containers-auth.json(5) file holding username/password for this
+        endpoint's registry host; created once, removed at exit."""
+        if self._creds_file is None:
+            host = self.ref[len("docker://"):].split("/", 1)[0]
+            token = base64.b64encode(("%s:%s" % (self.username, self.password or "")).encode("utf-8")).decode("ascii")
+            fd, path = tempfile.mkstemp(prefix="onprem-auth-", suffix=".json")  # mkstemp creates it 0600
+            with os.fdopen(fd, "w") as f:
+                json.dump({"auths": {host: {"auth": token}}}, f)
+            atexit.register(_remove, path)
+            self._creds_file = path
+        return self._creds_file
+
+
+def _remove(path):
+    try:
+        os.unlink(path)
+    except OSError:
+        pass
 
 
 class Skopeo(object):

@@ -87,7 +87,8 @@ options:
     description: Registry user name (the target registry for V(push), the source for V(pull)).
     type: str
   password:
-    description: Password of O(username).
+    description:
+      - Password of O(username). Given to skopeo in a temporary 0600 auth file, never on its command line.
     type: str
   timeout:
     description: Seconds one skopeo command may run before it is stopped.

@@ -109,6 +109,9 @@ def test_push_to_target_registry_with_auth(run_module, upstream, tmp_path):  # n
         assert not failed and res["copied"] == 0 and not res["changed"]
         failed, res = run_module(image_mirror.main, dict(args, password="wrong"))
         assert failed and "wrong" not in res["msg"]
+        # Credentials travel in a 0600 auth file, never on skopeo's command line.
+        assert res["cmd"] and not any("wrong" in a or "--creds" in a for a in res["cmd"]), res["cmd"]
+        assert any(a.endswith("authfile") for a in res["cmd"]), res["cmd"]
     finally:
         target.stop()
 
