@@ -19,13 +19,11 @@ docker-registry on loopback with TLS, images built offline with umoci):
 Usage: .venv/bin/python benchmarks/bundle.py [--images N] [--mib M] [--os-image IMAGE|none] [--json FILE]
 """
 import argparse
-import hashlib
 import json
 import os
 import shutil
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -34,7 +32,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 sys.path.insert(0, str(REPO / "collections"))
 
-from registry_fixture import Registry, _sh, busybox_base, missing_tools, seed  # noqa: E402
+from registry_fixture import (  # noqa: E402
+    Registry, _sh, bundle_vars, busybox_base, missing_tools, seed, stand_in_release)
 
 BIN = Path(sys.executable).parent
 IMAGES = ["app/one:1.0", "app/two:1.0", "app/big:1.0", "app/multi:1.0"]
@@ -97,20 +96,6 @@ def timed(argv, **kw):
     if p.returncode != 0:
         sys.exit("failed: %s\n%s\n%s" % (" ".join(map(str, argv)), p.stdout[-3000:], p.stderr[-3000:]))
     return time.monotonic() - t, p
-
-
-def release(d):
-    """Stand-in k3s/helm releases (file:// sources) with sha256 lists in the upstream formats."""
-    (d / "linux-amd64").mkdir(parents=True)
-    (d / "k3s").write_bytes(os.urandom(1 << 20))
-    (d / "k3s-airgap-images-amd64.tar.zst").write_bytes(os.urandom(1 << 20))
-    (d / "sha256sum-amd64.txt").write_text("".join(
-        "%s  %s\n" % (hashlib.sha256((d / n).read_bytes()).hexdigest(), n) for n in ("k3s", "k3s-airgap-images-amd64.tar.zst")))
-    shutil.copy(BIN / "helm", d / "linux-amd64" / "helm")
-    with tarfile.open(d / "helm-v3.10.1-linux-amd64.tar.gz", "w:gz") as t:
-        t.add(d / "linux-amd64", arcname="linux-amd64")
-    h = hashlib.sha256((d / "helm-v3.10.1-linux-amd64.tar.gz").read_bytes()).hexdigest()
-    (d / "helm-v3.10.1-linux-amd64.tar.gz.sha256sum").write_text("%s  helm-v3.10.1-linux-amd64.tar.gz\n" % h)
 
 
 def main():
@@ -177,22 +162,10 @@ def main():
         fig["one_layout_per_image_bytes"] = separate
 
         # 3. bundle.yml build vs no-op re-run
-        release(work / "release")
         rel = work / "release"
-        v = {
-            "stack_bundle_dir": str(work / "out" / "bundle"),
-            "bundle_cache_dir": str(work / "cache"),
-            "bundle_k3s_url": "file://%s/k3s" % rel,
-            "bundle_k3s_images_url": "file://%s/k3s-airgap-images-amd64.tar.zst" % rel,
-            "bundle_k3s_sha256_url": "file://%s/sha256sum-amd64.txt" % rel,
-            "bundle_helm_version": "v3.10.1",
-            "bundle_helm_url": "file://%s/helm-v3.10.1-linux-amd64.tar.gz" % rel,
-            "bundle_charts": [{"chart": str(REPO / "tests" / "fixtures" / "charts" / "mirrored"), "release": "demo"}],
-            "bundle_extra_images": ["docker.io/app/big:1.0"],
-            "bundle_image_source_registry": reg.host,
-            "bundle_image_ca_cert_dir": str(reg.certs),
-            "bundle_os_targets": [] if os_image == "none" else [{"name": "debian-13", "image": os_image}],
-        }
+        stand_in_release(rel, str(BIN / "helm"), k3s=os.urandom(1 << 20), images=os.urandom(1 << 20))
+        v = bundle_vars(work, rel, reg, bundle_extra_images=["docker.io/app/big:1.0"],
+                        bundle_os_targets=[] if os_image == "none" else [{"name": "debian-13", "image": os_image}])
         vf = work / "vars.json"
         vf.write_text(json.dumps(v))
         env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), PATH="%s%s%s" % (BIN, os.pathsep, os.environ["PATH"]))

@@ -13,7 +13,6 @@ __metaclass__ = type
 
 import json
 import os
-import shutil
 import tempfile
 
 from ansible_collections.onprem.stack.plugins.module_utils._cli import CommandError
@@ -128,24 +127,3 @@ def _new_tgz(directory, before):
         raise HelmError("helm wrote %d chart archives into %s, expected one" % (len(new), directory))
     return os.path.join(directory, new[0])
 
-
-def tgz_members(path):
-    """Return {member name: sha256 hex} of the regular files in the chart archive ``path``
-    (str), ignoring timestamps, so that two packagings of the same chart compare equal.
-    Raises tarfile.TarError / OSError for unreadable archives."""
-    import hashlib
-    import tarfile
-    out = {}
-    with tarfile.open(path, "r:*") as tar:
-        for m in tar:
-            if m.isfile():
-                out[m.name] = hashlib.sha256(tar.extractfile(m).read()).hexdigest()
-    return out
-
-
-def move_into(src, dest):
-    """Move the file ``src`` to ``dest`` (str paths), replacing it atomically when both are
-    on one filesystem."""
-    tmp = dest + ".tmp"
-    shutil.copyfile(src, tmp)
-    os.rename(tmp, dest)

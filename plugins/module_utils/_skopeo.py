@@ -48,7 +48,6 @@ class Endpoint(object):
         self.authfile = authfile
         self.username = username
         self.password = password
-        self._creds_file = None
 
     @property
     def is_registry(self):
@@ -68,17 +67,22 @@ class Endpoint(object):
         return out
 
     def _credentials_file(self):
-        """Path of a 0600 containers-auth.json(5) file holding username/password for this
-        endpoint's registry host; created once, removed at exit."""
-        if self._creds_file is None:
-            host = self.ref[len("docker://"):].split("/", 1)[0]
-            token = base64.b64encode(("%s:%s" % (self.username, self.password or "")).encode("utf-8")).decode("ascii")
+        """Path of the 0600 containers-auth.json(5) file holding username/password for
+        this endpoint's registry host (one file per host and credentials, shared by
+        every Endpoint of the process, removed at exit)."""
+        host = self.ref[len("docker://"):].split("/", 1)[0]
+        key = (host, self.username, self.password or "")
+        if key not in _CREDS_FILES:
+            token = base64.b64encode(("%s:%s" % key[1:]).encode("utf-8")).decode("ascii")
             fd, path = tempfile.mkstemp(prefix="onprem-auth-", suffix=".json")  # mkstemp creates it 0600
             with os.fdopen(fd, "w") as f:
                 json.dump({"auths": {host: {"auth": token}}}, f)
             atexit.register(_remove, path)
-            self._creds_file = path
-        return self._creds_file
+            _CREDS_FILES[key] = path
+        return _CREDS_FILES[key]
+
+
+_CREDS_FILES = {}  # (host, username, password) -> temporary auth file
 
 
 def _remove(path):

@@ -92,13 +92,26 @@ charts:
       type: bool
 """
 
+import hashlib
 import os
 import shutil
+import tarfile
 import tempfile
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.onprem.stack.plugins.module_utils._helm import Helm, HelmError, move_into, tgz_members
+from ansible_collections.onprem.stack.plugins.module_utils._helm import Helm, HelmError
+
+
+def _tgz_members(path):
+    """{member name: sha256 hex} of the regular files in the chart archive ``path``, so
+    that two packagings of the same chart compare equal whatever their timestamps."""
+    out = {}
+    with tarfile.open(path, "r:*") as tar:
+        for m in tar:
+            if m.isfile():
+                out[m.name] = hashlib.sha256(tar.extractfile(m).read()).hexdigest()
+    return out
 
 
 def _remote_name(chart):
@@ -125,10 +138,10 @@ def _fetch(module, helm, c, dest, tmp):
             return "", True
         new = helm.pull(src, tmp, c["version"], c["repo"], c["ca_file"])
     target = os.path.join(dest, os.path.basename(new))
-    if os.path.exists(target) and tgz_members(target) == tgz_members(new):
+    if os.path.exists(target) and _tgz_members(target) == _tgz_members(new):
         return target, False
     if not module.check_mode:
-        move_into(new, target)
+        module.atomic_move(new, target)
     return target, True
 
 

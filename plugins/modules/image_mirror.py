@@ -19,7 +19,8 @@ description:
     already in the layout with that digest is skipped.
   - With O(direction=push), copies images from O(layout) into the registry O(registry)
     under the same repository and tag, skipping those whose digest there already
-    equals the layout's.
+    equals the layout's; after a copy the registry's digest is read again and must
+    equal the layout's, so every returned digest is the one the registry serves.
   - An interrupted copy is resumed by running again; blobs already in the layout are
     not copied again.
   - All skopeo command lines are built by the collection's C(module_utils/_skopeo.py).
@@ -418,6 +419,14 @@ def _push(module, sk, p):
                 sk.copy(Endpoint(entry["source"]), dest, all_platforms=desc.get("mediaType") in INDEX_TYPES)
             except SkopeoError as exc:
                 return entry, _explain(exc, "push of %s to %s" % (name, p["registry"])), exc
+            try:
+                present = sk.digest(dest)
+            except SkopeoError as exc:
+                return entry, _explain(exc, "check of %s after its push to %s" % (name, p["registry"])), exc
+            if present != desc["digest"]:
+                err = SkopeoError("digest mismatch")
+                return entry, "%s: the registry has %s after the push, the layout %s" % (
+                    dest.ref, present, desc["digest"]), err
             entry["bytes"] = _image_bytes(layout, desc["digest"])
         return entry, None, None
 
@@ -458,11 +467,9 @@ def main():
     if plat != "all" and len(plat.split("/")) not in (2, 3):
         module.fail_json(msg="platform must be os/arch[/variant] or all, got %r" % plat)
     try:
-        for item in p["images"]:
-            parse_image_ref(item["ref"])
+        p["images"] = unique_images(p["images"])
     except ImageRefError as exc:
         module.fail_json(msg="images: %s" % exc)
-    p["images"] = unique_images(p["images"])
     if p["parallel"] < 1:
         module.fail_json(msg="parallel must be 1 or more, got %d" % p["parallel"])
     sk = Skopeo(module, timeout=p["timeout"])

@@ -18,6 +18,7 @@ import os
 import shutil
 import socket
 import subprocess
+import tarfile
 import time
 from pathlib import Path
 
@@ -179,6 +180,50 @@ def upstream(tmp_path_factory):
         yield reg, seed(reg, root / "build")
     finally:
         reg.stop()
+
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def stand_in_release(d: Path, helm: str, k3s: bytes = b"#!/bin/sh\necho stand-in k3s\n",
+                     images: bytes = b"stand-in\n") -> None:
+    """Write a stand-in upstream release directory ``d`` for playbooks/bundle.yml's
+    file:// sources (the CI host has no internet): ``k3s`` and
+    ``k3s-airgap-images-amd64.tar.zst`` with ``sha256sum-amd64.txt`` (the k3s release's
+    format), and ``helm-v3.10.1-linux-amd64.tar.gz`` holding the real ``helm`` binary with
+    its ``.sha256sum`` (get.helm.sh's format)."""
+    (d / "linux-amd64").mkdir(parents=True, exist_ok=True)
+    (d / "k3s").write_bytes(k3s)
+    (d / "k3s-airgap-images-amd64.tar.zst").write_bytes(images)
+    (d / "sha256sum-amd64.txt").write_text("".join(
+        "%s  %s\n" % (hashlib.sha256((d / n).read_bytes()).hexdigest(), n) for n in ("k3s", "k3s-airgap-images-amd64.tar.zst")))
+    shutil.copy(helm, d / "linux-amd64" / "helm")
+    with tarfile.open(d / "helm-v3.10.1-linux-amd64.tar.gz", "w:gz") as t:
+        t.add(d / "linux-amd64", arcname="linux-amd64")
+    h = hashlib.sha256((d / "helm-v3.10.1-linux-amd64.tar.gz").read_bytes()).hexdigest()
+    (d / "helm-v3.10.1-linux-amd64.tar.gz.sha256sum").write_text("%s  helm-v3.10.1-linux-amd64.tar.gz\n" % h)
+
+
+def bundle_vars(work: Path, release: Path, reg: "Registry", **extra) -> dict:
+    """Variables for playbooks/bundle.yml building ``work``/out/bundle from the stand-in
+    ``release`` directory, the fixture chart tests/fixtures/charts/mirrored and the
+    seeded registry ``reg`` (as source mirror); no apt repositories unless ``extra`` sets
+    bundle_os_targets. ``extra`` overrides or adds variables."""
+    v = {
+        "stack_bundle_dir": str(work / "out" / "bundle"),
+        "bundle_cache_dir": str(work / "cache"),
+        "bundle_k3s_url": f"file://{release}/k3s",
+        "bundle_k3s_images_url": f"file://{release}/k3s-airgap-images-amd64.tar.zst",
+        "bundle_k3s_sha256_url": f"file://{release}/sha256sum-amd64.txt",
+        "bundle_helm_version": "v3.10.1",
+        "bundle_helm_url": f"file://{release}/helm-v3.10.1-linux-amd64.tar.gz",
+        "bundle_charts": [{"chart": str(REPO / "tests" / "fixtures" / "charts" / "mirrored"), "release": "demo"}],
+        "bundle_image_source_registry": reg.host,
+        "bundle_image_ca_cert_dir": str(reg.certs),
+        "bundle_os_targets": [],
+    }
+    v.update(extra)
+    return v
 
 
 def _serve(root: Path) -> None:

@@ -4,14 +4,12 @@ the k3s/helm "releases" are local file:// sources (the CI host has no internet);
 sha256 check is real. OS package repositories are built in the Molecule `airgap`
 scenario (they need a target-OS container), not here (bundle_os_targets: []).
 """
-import hashlib
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
-import tarfile
 import time
 from pathlib import Path
 
@@ -20,7 +18,7 @@ import yaml
 
 from ansible_collections.onprem.stack.plugins.module_utils._skopeo import oci_blobs, oci_lookup
 
-from registry_fixture import upstream  # noqa: F401  (fixture)
+from registry_fixture import bundle_vars, stand_in_release, upstream  # noqa: F401  (fixture)
 
 REPO = Path(__file__).resolve().parents[2]
 HELM = shutil.which("helm") or str(Path(sys.executable).with_name("helm"))
@@ -29,40 +27,15 @@ PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
 pytestmark = pytest.mark.skipif(not Path(HELM).exists(), reason="helm CLI not installed (scripts/install-helm.sh)")
 
 
-def _release(d: Path, k3s=b"#!/bin/sh\necho stand-in k3s\n"):
-    """A stand-in upstream release directory with sha256 lists in the upstream formats."""
-    (d / "linux-amd64").mkdir(parents=True, exist_ok=True)
-    (d / "k3s").write_bytes(k3s)
-    (d / "k3s-airgap-images-amd64.tar.zst").write_bytes(b"stand-in\n")
-    sums = "".join(f"{hashlib.sha256((d / n).read_bytes()).hexdigest()}  {n}\n"
-                   for n in ("k3s", "k3s-airgap-images-amd64.tar.zst"))
-    (d / "sha256sum-amd64.txt").write_text(sums)
-    shutil.copy(HELM, d / "linux-amd64" / "helm")
-    with tarfile.open(d / "helm-v3.10.1-linux-amd64.tar.gz", "w:gz") as t:
-        t.add(d / "linux-amd64", arcname="linux-amd64")
-    h = hashlib.sha256((d / "helm-v3.10.1-linux-amd64.tar.gz").read_bytes()).hexdigest()
-    (d / "helm-v3.10.1-linux-amd64.tar.gz.sha256sum").write_text(f"{h}  helm-v3.10.1-linux-amd64.tar.gz\n")
+def _release(d: Path, **kw):
+    stand_in_release(d, HELM, **kw)
 
 
 def _vars(tmp: Path, reg, **extra):
     rel = tmp / "release"
-    v = {
-        "stack_bundle_dir": str(tmp / "out" / "bundle"),
-        "bundle_cache_dir": str(tmp / "cache"),
-        "bundle_k3s_url": f"file://{rel}/k3s",
-        "bundle_k3s_images_url": f"file://{rel}/k3s-airgap-images-amd64.tar.zst",
-        "bundle_k3s_sha256_url": f"file://{rel}/sha256sum-amd64.txt",
-        "bundle_helm_version": "v3.10.1",
-        "bundle_helm_url": f"file://{rel}/helm-v3.10.1-linux-amd64.tar.gz",
-        "bundle_charts": [{"chart": str(REPO / "tests" / "fixtures" / "charts" / "mirrored"), "release": "demo"}],
-        "bundle_image_source_registry": reg.host,
-        "bundle_image_ca_cert_dir": str(reg.certs),
-        "bundle_os_targets": [],
-        "bundle_files": [{"url": f"file://{rel}/k3s", "dest": "models/tiny.bin"}],
-    }
-    v.update(extra)
+    extra.setdefault("bundle_files", [{"url": f"file://{rel}/k3s", "dest": "models/tiny.bin"}])
     f = tmp / "vars.yml"
-    f.write_text(yaml.safe_dump(v))
+    f.write_text(yaml.safe_dump(bundle_vars(tmp, rel, reg, **extra)))
     return f
 
 
