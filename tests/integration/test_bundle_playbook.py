@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from ansible_collections.onprem.stack.plugins.module_utils._skopeo import oci_blobs, oci_lookup
+from ansible_collections.onprem.stack.plugins.module_utils._oci import oci_blobs, oci_lookup
 
 from registry_fixture import bundle_vars, stand_in_release, upstream  # noqa: F401  (fixture)
 

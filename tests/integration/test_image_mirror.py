@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from ansible_collections.onprem.stack.plugins.module_utils._skopeo import oci_blobs, oci_lookup
+from ansible_collections.onprem.stack.plugins.module_utils._oci import oci_blobs, oci_lookup
 from ansible_collections.onprem.stack.plugins.modules import image_mirror
 
 from registry_fixture import Registry, upstream  # noqa: F401  (fixture)
