@@ -85,19 +85,16 @@ class Skopeo(object):
         return out
 
     def _auth_file(self, ep):
-        """Path (str) of a containers-auth.json(5) file holding ``ep``'s username and
-        password for its registry host: one per host and credentials, mode 0600, in
-        ``module.tmpdir`` (which Ansible removes when the module ends)."""
+        """Path (str) of the auth file holding ``ep``'s username and password (see
+        write_auth_file): one per registry host and credentials, in ``module.tmpdir``
+        (which Ansible removes when the module ends)."""
         key = (ep.host, ep.username, ep.password or "")
         with self._lock:
             if key not in self._auth_files:
                 if ep.password:
                     self.module.no_log_values.add(ep.password)
-                token = base64.b64encode(("%s:%s" % key[1:]).encode("utf-8")).decode("ascii")
                 path = os.path.join(self.module.tmpdir, "auth-%d.json" % len(self._auth_files))
-                fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-                with os.fdopen(fd, "w") as f:
-                    json.dump({"auths": {ep.host: {"auth": token}}}, f)
+                write_auth_file(path, *key)
                 self._auth_files[key] = path
             return self._auth_files[key]
 
@@ -141,3 +138,15 @@ class Skopeo(object):
             args.append("--all")
         args += self._flags(src, "src-") + self._flags(dest, "dest-") + [src.ref, dest.ref]
         self._run(args)
+
+
+def write_auth_file(path, host, username, password):
+    """Create ``path`` (str, must not exist) with mode 0600, holding a
+    containers-auth.json(5) document: ``{"auths": {host: {"auth": base64("user:password")}}}``.
+
+    Raises OSError when the file exists or cannot be written.
+    """
+    token = base64.b64encode(("%s:%s" % (username, password)).encode("utf-8")).decode("ascii")
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        json.dump({"auths": {host: {"auth": token}}}, f)

@@ -94,7 +94,8 @@ def test_push_to_target_registry_with_auth(run_module, upstream, tmp_path):  # n
     target = Registry(tmp_path / "target", htpasswd=htpasswd)
     try:
         args = {"direction": "push", "layout": str(layout), "registry": target.host,
-                "ca_cert_dir": str(target.certs), "username": "loader", "password": "s3cret-pw"}
+                "ca_cert_dir": str(target.certs), "username": "loader", "password": "s3cret-pw",
+                "_ansible_remote_tmp": str(tmp_path / "remote-tmp")}
         failed, res = run_module(image_mirror.main, args)
         assert not failed and res["copied"] == 2, res
         assert "s3cret-pw" not in json.dumps(res)
@@ -111,7 +112,9 @@ def test_push_to_target_registry_with_auth(run_module, upstream, tmp_path):  # n
         assert failed and "wrong" not in res["msg"]
         # Credentials travel in a 0600 auth file, never on skopeo's command line.
         assert res["cmd"] and not any("wrong" in a or "--creds" in a for a in res["cmd"]), res["cmd"]
-        assert any(a.endswith("authfile") for a in res["cmd"]), res["cmd"]
+        flag = next(i for i, a in enumerate(res["cmd"]) if a.endswith("authfile"))
+        authfile = res["cmd"][flag + 1]
+        assert authfile.startswith(str(tmp_path / "remote-tmp") + "/"), "auth file outside module.tmpdir"
     finally:
         target.stop()
 
