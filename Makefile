@@ -34,8 +34,11 @@ demo: host venv
 demo-reset:
 	scripts/demo.sh --reset
 
+# ansible-lint, then ansible-test sanity (validate-modules, pep8, pylint, yamllint,
+# shellcheck, ...) on a copy of the collection (scripts/sanity.sh says why).
 lint: venv
 	ansible-lint --offline
+	scripts/sanity.sh
 
 unit: venv
 	pytest -q tests

@@ -125,7 +125,7 @@ def _playbook(inventory):
     recap = re.findall(r"ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)", out)
     if not recap:
         raise RuntimeError("no PLAY RECAP in ansible-playbook output:\n" + out[-3000:])
-    ok, changed, _, _ = map(int, recap[-1])
+    ok, changed = [int(n) for n in recap[-1][:2]]
     return seconds, ok, changed
 
 
@@ -136,7 +136,7 @@ def converge(connection, keep):
     work = Path(tempfile.mkdtemp(prefix="onprem-bench-"))
     try:
         inventory = _inventory(work, name, ip, connection)
-        first, _, first_changed = _playbook(inventory)
+        first, first_changed = _playbook(inventory)[0::2]
         rerun, tasks, rerun_changed = _playbook(inventory)
         return first, first_changed, rerun, rerun_changed, tasks
     finally:
@@ -146,7 +146,7 @@ def converge(connection, keep):
 
 
 def main():
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n", maxsplit=1)[0])
     ap.add_argument("--connection", action="append", choices=["ssh", "podman"],
                     help="connection(s) to measure (default: ssh and podman)")
     ap.add_argument("--keep", action="store_true", help="leave the containers running")

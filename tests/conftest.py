@@ -14,6 +14,7 @@ def repo() -> Path:
     """Root of the collection checkout (the directory holding galaxy.yml)."""
     return REPO
 
+
 # Import the collection's Python code as Ansible does, by its FQCN:
 # collections/ansible_collections/onprem/stack is a link to the repository root.
 import sys as _sys  # noqa: E402

@@ -19,4 +19,4 @@ gzip -9n < Packages > Packages.gz
 apt-ftparchive -o APT::FTPArchive::Release::Origin=onprem.stack \
   -o APT::FTPArchive::Release::Label=onprem-bundle release . > /tmp/Release
 mv /tmp/Release Release
-ls ./*.deb | wc -l
+find . -maxdepth 1 -name '*.deb' | wc -l

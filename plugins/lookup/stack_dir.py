@@ -14,13 +14,13 @@ version_added: 0.2.0
 description:
   - Returns the path of a collection-wide directory on the control node. It is the one
     place that knows their defaults, so that every role, playbook and lookup agrees.
-  - V(credentials) is O(stack_credentials_dir) when set, else C(<inventory_dir>/.credentials).
-  - V(bundle) is O(stack_bundle_dir) when set, else C(<inventory_dir>/bundle).
+  - V(credentials) is the variable C(stack_credentials_dir) when set, else C(<inventory_dir>/.credentials).
+  - V(bundle) is the variable C(stack_bundle_dir) when set, else C(<inventory_dir>/bundle).
   - Without C(inventory_dir) (a playbook run with no inventory file), the parent of the
     playbook directory takes its place.
   - The path is returned as given or derived; nothing is created or checked.
 author:
-  - onprem.stack contributors
+  - onprem.stack contributors (!UNKNOWN)
 options:
   _terms:
     description: Which directory, V(credentials) or V(bundle). Exactly one term.

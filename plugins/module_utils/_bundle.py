@@ -142,12 +142,16 @@ def build_manifest(files, images=None, inputs=None, created=None):
     }
 
 
+def _without_created(manifest):
+    """``manifest`` (dict) without its ``created`` key."""
+    return {k: v for k, v in manifest.items() if k != "created"}
+
+
 def same_content(a, b):
     """True when manifests ``a`` and ``b`` (dicts) differ at most in ``created``."""
     if not a or not b:
         return False
-    strip = lambda m: {k: v for k, v in m.items() if k != "created"}  # noqa: E731
-    return strip(a) == strip(b)
+    return _without_created(a) == _without_created(b)
 
 
 def load_manifest(root):

@@ -169,3 +169,18 @@ def normalise_image_ref(text):
     :raises ImageRefError: as :func:`parse_image_ref`.
     """
     return str(parse_image_ref(text))
+
+
+def unique_images(images):
+    """Merge entries of ``images`` (list of {ref, charts}) whose references normalise to
+    the same image: the first one's position is kept and the charts are united.
+    Raises ImageRefError for an invalid reference."""
+    out = {}
+    for item in images:
+        key = str(parse_image_ref(item["ref"]))
+        charts = set(item.get("charts") or [])
+        if key in out:
+            out[key]["charts"] = sorted(set(out[key]["charts"]) | charts)
+        else:
+            out[key] = dict(item, charts=sorted(charts))
+    return list(out.values())

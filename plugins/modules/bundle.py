@@ -23,7 +23,7 @@ description:
     O(mode=quick) compares sizes, O(mode=full) also recomputes every sha256.
   - The manifest format is described in the collection's C(docs/airgap.md).
 author:
-  - onprem.stack contributors
+  - onprem.stack contributors (!UNKNOWN)
 attributes:
   check_mode:
     support: full

@@ -21,17 +21,22 @@ description:
     differs (archive timestamps are ignored). A repository or OCI chart with an exact
     O(charts[].version) is not downloaded again when its archive is already there,
     since published chart versions are immutable.
+  - A C(.tgz) given in O(charts[].chart) that is not a readable chart archive fails the
+    task, naming the file. An archive in O(dest) that cannot be read is replaced.
+  - Only chart directories and repository or OCI charts need helm.
   - All helm command lines are built by the collection's C(module_utils/_helm.py).
+  - Work files live in the module's temporary directory, which Ansible removes.
 author:
-  - onprem.stack contributors
-requirements:
-  - helm 3.8 or newer (or 4) on the host the module runs on
+  - onprem.stack contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - onprem.stack.helm
 attributes:
   check_mode:
     support: full
     description: Packages local charts into a temporary directory to compare; downloads and writes nothing.
   diff_mode:
     support: none
+    description: The module returns no diff; RV(charts) says which archives changed.
 options:
   charts:
     description: Charts to put into O(dest).
@@ -56,9 +61,6 @@ options:
     description: Directory the archives are written to (created when missing).
     type: path
     required: true
-  helm_binary:
-    description: Path of the helm binary (default, C(helm) on PATH).
-    type: path
 """
 
 EXAMPLES = r"""
@@ -97,21 +99,47 @@ import os
 import shutil
 import tarfile
 import tempfile
+import zlib
 
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.onprem.stack.plugins.module_utils._argspec import helm_argument_spec
 from ansible_collections.onprem.stack.plugins.module_utils._helm import Helm, HelmError
 
 
+class ChartArchiveError(Exception):
+    """A chart archive cannot be read; the message names the file."""
+
+
 def _tgz_members(path):
-    """{member name: sha256 hex} of the regular files in the chart archive ``path``, so
-    that two packagings of the same chart compare equal whatever their timestamps."""
+    """{member name: sha256 hex} of the regular files in the chart archive ``path`` (a
+    gzip-compressed tar file, Helm's chart archive format), so that two packagings of the
+    same chart compare equal whatever their timestamps.
+
+    Raises ChartArchiveError naming ``path`` when it is not a readable tar archive.
+    """
     out = {}
-    with tarfile.open(path, "r:*") as tar:
-        for m in tar:
-            if m.isfile():
-                out[m.name] = hashlib.sha256(tar.extractfile(m).read()).hexdigest()
+    try:
+        with tarfile.open(path, "r:*") as tar:
+            for m in tar:
+                if m.isfile():
+                    out[m.name] = hashlib.sha256(tar.extractfile(m).read()).hexdigest()
+    except (tarfile.TarError, EOFError, zlib.error, OSError) as exc:
+        raise ChartArchiveError("%s is not a readable chart archive (.tgz): %s" % (path, exc))
+    if not out:
+        raise ChartArchiveError("%s is not a chart archive: it holds no files" % path)
     return out
+
+
+def _same_archive(target, new_members):
+    """True when the archive ``target`` exists and holds the files ``new_members``; an
+    unreadable ``target`` is not the same (it gets replaced)."""
+    if not os.path.exists(target):
+        return False
+    try:
+        return _tgz_members(target) == new_members
+    except ChartArchiveError:
+        return False
 
 
 def _remote_name(chart):
@@ -120,11 +148,13 @@ def _remote_name(chart):
 
 
 def _fetch(module, helm, c, dest, tmp):
-    """Handle one chart; return (path, changed). Raises HelmError."""
+    """Handle one chart; return (path, changed). ``helm()`` returns the Helm wrapper.
+    Raises HelmError or ChartArchiveError."""
     src = c["chart"]
     if os.path.isdir(src):
-        new = helm.package(src, tmp)
+        new = helm().package(src, tmp)
     elif src.endswith(".tgz") and os.path.isfile(src):
+        _tgz_members(src)  # a corrupt input fails here, naming the file given
         new = os.path.join(tmp, os.path.basename(src))
         shutil.copyfile(src, new)
     else:
@@ -136,9 +166,9 @@ def _fetch(module, helm, c, dest, tmp):
                 return target, True
         elif module.check_mode:
             return "", True
-        new = helm.pull(src, tmp, c["version"], c["repo"], c["ca_file"])
+        new = helm().pull(src, tmp, c["version"], c["repo"], c["ca_file"])
     target = os.path.join(dest, os.path.basename(new))
-    if os.path.exists(target) and _tgz_members(target) == _tgz_members(new):
+    if _same_archive(target, _tgz_members(new)):
         return target, False
     if not module.check_mode:
         module.atomic_move(new, target)
@@ -146,32 +176,38 @@ def _fetch(module, helm, c, dest, tmp):
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            charts=dict(type="list", elements="dict", required=True, options=dict(
-                chart=dict(type="str", required=True),
-                version=dict(type="str"),
-                repo=dict(type="str"),
-                ca_file=dict(type="path"),
-            )),
-            dest=dict(type="path", required=True),
-            helm_binary=dict(type="path"),
-        ),
-        supports_check_mode=True,
+    argument_spec = dict(
+        charts=dict(type="list", elements="dict", required=True, options=dict(
+            chart=dict(type="str", required=True),
+            version=dict(type="str"),
+            repo=dict(type="str"),
+            ca_file=dict(type="path"),
+        )),
+        dest=dict(type="path", required=True),
     )
+    argument_spec.update(helm_argument_spec())
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     dest = module.params["dest"]
     if os.path.exists(dest) and not os.path.isdir(dest):
         module.fail_json(msg="dest %s exists and is not a directory" % dest)
-    if not module.check_mode and not os.path.isdir(dest):
-        os.makedirs(dest)
-    helm = Helm(module, module.params["helm_binary"])
+    wrapper = []
+
+    def helm():
+        if not wrapper:
+            wrapper.append(Helm(module, module.params["helm_binary"]))
+        return wrapper[0]
+
     results = []
     for c in module.params["charts"]:
-        tmp = tempfile.mkdtemp(prefix="onprem-chart-")
+        tmp = tempfile.mkdtemp(prefix="chart-", dir=module.tmpdir)
         try:
+            if not module.check_mode and not os.path.isdir(dest):
+                os.makedirs(dest)
             path, changed = _fetch(module, helm, c, dest, tmp)
         except HelmError as exc:
             module.fail_json(msg="chart %s: %s" % (c["chart"], exc), cmd=exc.cmd, rc=exc.rc, stderr=exc.stderr)
+        except (ChartArchiveError, OSError, IOError) as exc:
+            module.fail_json(msg="chart %s: %s" % (c["chart"], exc))
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
         results.append({"chart": c["chart"], "path": path, "changed": changed})

@@ -23,16 +23,20 @@ description:
   - Every reference is normalised (see the collection's image reference rules),
     and the list is deduplicated and sorted; each image names the charts that use it.
   - Read-only; runs on the control node.
+  - Every C(Chart.yaml) is read before helm runs. One that cannot be read or parsed, a
+    C(.tgz) that is not a readable archive, or a C(helm.sh/images) annotation that is
+    not a list fails the task, naming the file.
 author:
-  - onprem.stack contributors
-requirements:
-  - helm 3.8 or newer (or 4) on the host the module runs on
+  - onprem.stack contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - onprem.stack.helm
 attributes:
   check_mode:
     support: full
     description: The module changes nothing; check mode returns the same result.
   diff_mode:
     support: none
+    description: The module changes nothing, so it has no diff.
 options:
   charts:
     description: Charts to render.
@@ -63,9 +67,6 @@ options:
       version:
         description: Chart version for repository charts.
         type: str
-  helm_binary:
-    description: Path of the helm binary (default, C(helm) on PATH).
-    type: path
   kube_version:
     description: Kubernetes version for C(.Capabilities.KubeVersion), e.g. C(1.31.0).
     type: str
@@ -114,6 +115,7 @@ charts:
 
 import os
 import tarfile
+import zlib
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
@@ -123,6 +125,7 @@ try:
 except ImportError:  # pragma: no cover
     HAS_YAML = False
 
+from ansible_collections.onprem.stack.plugins.module_utils._argspec import helm_argument_spec
 from ansible_collections.onprem.stack.plugins.module_utils._helm import Helm, HelmError, TemplateParams
 from ansible_collections.onprem.stack.plugins.module_utils._image_ref import ImageRefError, normalise_image_ref
 
@@ -139,88 +142,154 @@ CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 ANNOTATION = "helm.sh/images"
 
 
+class ChartError(Exception):
+    """A chart file cannot be read or parsed; the message names the file."""
+
+
+def _pod_spec(obj):
+    """The PodSpec (dict or None) of a Kubernetes object (dict), by POD_SPEC_PATHS."""
+    path = POD_SPEC_PATHS.get(obj.get("kind"))
+    if not path:
+        return None
+    spec = obj
+    for key in path:
+        spec = spec.get(key) if isinstance(spec, dict) else None
+    return spec if isinstance(spec, dict) else None
+
+
 def images_in_manifest(text):
-    """Yield (image, source) for every container image in rendered manifests (str, multi-document YAML)."""
+    """Yield (image, source) for every container image in rendered manifests (str,
+    multi-document YAML of Kubernetes objects; a ``*List`` object's ``items`` are read).
+    Raises yaml.YAMLError when ``text`` is not YAML."""
     for doc in yaml.safe_load_all(text):
         if not isinstance(doc, dict):
             continue
-        items = doc.get("items") if doc.get("kind", "").endswith("List") else [doc]
-        for obj in items or []:
-            path = POD_SPEC_PATHS.get(obj.get("kind"))
-            if not path:
-                continue
-            spec = obj
-            for key in path:
-                spec = (spec or {}).get(key)
-            for lst in CONTAINER_LISTS:
-                for i, c in enumerate((spec or {}).get(lst) or []):
-                    if c.get("image"):
-                        yield c["image"], "%s/%s %s[%d]" % (obj["kind"], obj.get("metadata", {}).get("name"), lst, i)
+        kind = doc.get("kind")
+        items = doc.get("items") if isinstance(kind, str) and kind.endswith("List") else [doc]
+        for obj in items if isinstance(items, list) else []:
+            spec = _pod_spec(obj) if isinstance(obj, dict) else None
+            for lst in CONTAINER_LISTS if spec else ():
+                containers = spec.get(lst)
+                for i, c in enumerate(containers if isinstance(containers, list) else []):
+                    if isinstance(c, dict) and isinstance(c.get("image"), str) and c["image"]:
+                        name = (obj.get("metadata") or {}).get("name")
+                        yield c["image"], "%s/%s %s[%d]" % (obj["kind"], name, lst, i)
 
 
-def _chart_yamls(chart):
-    """Yield the text of Chart.yaml of a chart (dir or .tgz) and of its bundled subcharts."""
+def chart_yamls(chart):
+    """Return [(label, text)] for the Chart.yaml of a chart (directory or .tgz) and of its
+    bundled subcharts; ``label`` names the file (``<archive>:<member>`` in a .tgz). A
+    chart that is neither (a repository reference) gives [].
+
+    Raises ChartError naming the file when a Chart.yaml or the archive cannot be read.
+    """
+    found = []  # (label, bytes)
     if os.path.isdir(chart):
         for dirpath, _dirs, files in os.walk(chart):
             if "Chart.yaml" in files:
-                with open(os.path.join(dirpath, "Chart.yaml")) as f:
-                    yield f.read()
-    elif os.path.isfile(chart) and tarfile.is_tarfile(chart):
-        with tarfile.open(chart) as tar:
-            for member in tar.getmembers():
-                if member.isfile() and os.path.basename(member.name) == "Chart.yaml":
-                    yield tar.extractfile(member).read().decode("utf-8")
+                path = os.path.join(dirpath, "Chart.yaml")
+                try:
+                    with open(path, "rb") as f:
+                        found.append((path, f.read()))
+                except (OSError, IOError) as exc:
+                    raise ChartError("%s: cannot read it: %s" % (path, exc))
+    elif os.path.isfile(chart):
+        try:
+            with tarfile.open(chart, "r:*") as tar:
+                found = [("%s:%s" % (chart, m.name), tar.extractfile(m).read()) for m in tar.getmembers()
+                         if m.isfile() and os.path.basename(m.name) == "Chart.yaml"]
+        except (tarfile.TarError, EOFError, zlib.error, OSError, IOError) as exc:
+            raise ChartError("%s is not a readable chart archive (.tgz): %s" % (chart, exc))
+    out = []
+    for label, data in found:
+        try:
+            out.append((label, data.decode("utf-8")))
+        except UnicodeDecodeError as exc:
+            raise ChartError("%s is not UTF-8 text: %s" % (label, exc))
+    return out
 
 
-def images_in_annotation(chart_yaml_text):
-    """Return the image strings of the ``helm.sh/images`` annotation of one Chart.yaml text."""
-    meta = yaml.safe_load(chart_yaml_text) or {}
-    raw = (meta.get("annotations") or {}).get(ANNOTATION)
+def chart_meta(label, text):
+    """Parse one Chart.yaml (Helm's chart file format, helm.sh/docs/topics/charts);
+    return it as a dict. Raises ChartError naming ``label`` when it is not a YAML mapping."""
+    try:
+        meta = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ChartError("%s is not valid YAML: %s" % (label, exc))
+    if meta is None:
+        return {}
+    if not isinstance(meta, dict):
+        raise ChartError("%s: expected a YAML mapping, found %s" % (label, type(meta).__name__))
+    return meta
+
+
+def images_in_annotation(label, meta):
+    """Return the image strings of the ``helm.sh/images`` annotation of one parsed
+    Chart.yaml (dict): a YAML list (or YAML text of a list) of {name, image} entries, as
+    Artifact Hub reads it. Raises ChartError naming ``label`` when it is not a list."""
+    annotations = meta.get("annotations")
+    raw = annotations.get(ANNOTATION) if isinstance(annotations, dict) else None
     if not raw:
         return []
-    entries = yaml.safe_load(raw) if isinstance(raw, str) else raw
-    return [e["image"] for e in entries or [] if isinstance(e, dict) and e.get("image")]
+    try:
+        entries = yaml.safe_load(raw) if isinstance(raw, str) else raw
+    except yaml.YAMLError as exc:
+        raise ChartError("%s: annotation %s is not valid YAML: %s" % (label, ANNOTATION, exc))
+    if not isinstance(entries, list):
+        raise ChartError("%s: annotation %s must be a list of name/image entries, found %s"
+                         % (label, ANNOTATION, type(entries).__name__))
+    return [e["image"] for e in entries if isinstance(e, dict) and isinstance(e.get("image"), str) and e["image"]]
 
 
-def _release_name(chart):
-    for text in _chart_yamls(chart):
-        return (yaml.safe_load(text) or {}).get("name")
-    return os.path.basename(chart.rstrip("/")).split(".tgz")[0]
+def _read_chart(c):
+    """Return (release, [(image, source)]) of one ``charts`` entry from its Chart.yaml
+    files (release: given, else the chart's name, else the file name). Raises ChartError."""
+    metas = [(label, chart_meta(label, text)) for label, text in chart_yamls(c["chart"])]
+    release = c["release"] or (metas[0][1].get("name") if metas else None) \
+        or os.path.basename(c["chart"].rstrip("/")).split(".tgz")[0]
+    pairs = []
+    for label, meta in metas:
+        pairs += [(img, "Chart.yaml %s" % ANNOTATION) for img in images_in_annotation(label, meta)]
+    return str(release), pairs
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=dict(
-            charts=dict(type="list", elements="dict", required=True, options=dict(
-                chart=dict(type="str", required=True),
-                release=dict(type="str"),
-                namespace=dict(type="str", default="default"),
-                values=dict(type="dict", default={}),
-                values_files=dict(type="list", elements="path", default=[]),
-                version=dict(type="str"),
-            )),
-            helm_binary=dict(type="path"),
-            kube_version=dict(type="str"),
-        ),
-        supports_check_mode=True,
+    argument_spec = dict(
+        charts=dict(type="list", elements="dict", required=True, options=dict(
+            chart=dict(type="str", required=True),
+            release=dict(type="str"),
+            namespace=dict(type="str", default="default"),
+            values=dict(type="dict", default={}),
+            values_files=dict(type="list", elements="path", default=[]),
+            version=dict(type="str"),
+        )),
+        kube_version=dict(type="str"),
     )
+    argument_spec.update(helm_argument_spec())
+    module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if not HAS_YAML:
         module.fail_json(msg=missing_required_lib("PyYAML"))
+    charts = module.params["charts"]
+    read = []
+    for c in charts:  # every chart's files are checked before helm runs
+        try:
+            read.append(_read_chart(c))
+        except ChartError as exc:
+            module.fail_json(msg="chart %s: %s" % (c["chart"], exc))
     helm = Helm(module, module.params["helm_binary"])
     found = {}
     summary = []
-    for c in module.params["charts"]:
-        release = c["release"] or _release_name(c["chart"])
+    for c, (release, pairs) in zip(charts, read):
         params = TemplateParams(release, c["chart"], c["namespace"], c["values"], c["values_files"], c["version"],
                                 module.params["kube_version"])
         try:
-            manifest = helm.template(params)
+            pairs = list(images_in_manifest(helm.template(params))) + pairs
         except HelmError as exc:
             module.fail_json(msg="rendering chart %s (release %s) failed: %s" % (c["chart"], release, exc),
                              cmd=exc.cmd, rc=exc.rc, stderr=exc.stderr)
-        pairs = list(images_in_manifest(manifest))
-        for text in _chart_yamls(c["chart"]):
-            pairs += [(img, "Chart.yaml %s" % ANNOTATION) for img in images_in_annotation(text)]
+        except yaml.YAMLError as exc:
+            module.fail_json(msg="chart %s (release %s): helm template printed no valid YAML: %s"
+                             % (c["chart"], release, exc))
         for image, source in pairs:
             try:
                 ref = normalise_image_ref(image)
@@ -229,7 +298,7 @@ def main():
             entry = found.setdefault(ref, {"ref": ref, "charts": set(), "sources": set()})
             entry["charts"].add(release)
             entry["sources"].add("%s: %s" % (release, source))
-        summary.append({"release": release, "chart": c["chart"], "images": len(set(i for i, _ in pairs))})
+        summary.append({"release": release, "chart": c["chart"], "images": len(set(pair[0] for pair in pairs))})
     images = [{"ref": r, "charts": sorted(e["charts"]), "sources": sorted(e["sources"])}
               for r, e in sorted(found.items())]
     module.exit_json(changed=False, images=images, charts=summary)

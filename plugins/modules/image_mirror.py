@@ -23,9 +23,17 @@ description:
     equal the layout's, so every returned digest is the one the registry serves.
   - An interrupted copy is resumed by running again; blobs already in the layout are
     not copied again.
-  - All skopeo command lines are built by the collection's C(module_utils/_skopeo.py).
+  - O(username) and O(password) are the credentials of the target registry for
+    V(push), of the source registry for V(pull).
+  - All skopeo command lines are built by the collection's C(module_utils/_skopeo.py);
+    the OCI image layout is read and written by C(module_utils/_oci.py).
+  - A layout whose C(index.json) or manifests cannot be read, or (for V(push)) an
+    C(index.json) entry without a C(org.opencontainers.image.ref.name) annotation,
+    fails the task naming the file.
 author:
-  - onprem.stack contributors
+  - onprem.stack contributors (!UNKNOWN)
+extends_documentation_fragment:
+  - onprem.stack.registry
 requirements:
   - skopeo 1.9 or newer on the host the module runs on
 attributes:
@@ -34,6 +42,7 @@ attributes:
     description: Resolves digests and reports which images would be copied, copies nothing.
   diff_mode:
     support: none
+    description: The module returns no diff; RV(images) lists what was (or would be) copied.
 options:
   direction:
     description: V(pull) copies from source registries into O(layout); V(push) from O(layout) into O(registry).
@@ -74,23 +83,6 @@ options:
     description: C(os/arch[/variant]) to take from a multi-arch index, or V(all) to keep the whole index.
     type: str
     default: linux/amd64
-  tls_verify:
-    description: Verify registry TLS certificates.
-    type: bool
-    default: true
-  ca_cert_dir:
-    description: Directory of C(*.crt) CA certificates trusted for the registries (in addition to the system's).
-    type: path
-  authfile:
-    description: containers-auth.json(5) file with registry credentials.
-    type: path
-  username:
-    description: Registry user name (the target registry for V(push), the source for V(pull)).
-    type: str
-  password:
-    description:
-      - Password of O(username). Given to skopeo in a temporary 0600 auth file, never on its command line.
-    type: str
   timeout:
     description: Seconds one skopeo command may run before it is stopped.
     type: int
@@ -156,93 +148,37 @@ bytes:
   type: int
 """
 
-import glob
 import hashlib
-import json
 import os
 import shutil
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.onprem.stack.plugins.module_utils._image_ref import ImageRefError, parse_image_ref
-from ansible_collections.onprem.stack.plugins.module_utils._skopeo import (
-    Endpoint, Skopeo, SkopeoError, oci_blob_path, oci_blobs, oci_index, oci_lookup)
+from ansible_collections.onprem.stack.plugins.module_utils import _oci
+from ansible_collections.onprem.stack.plugins.module_utils._argspec import registry_argument_spec
+from ansible_collections.onprem.stack.plugins.module_utils._image_ref import (
+    ImageRefError, parse_image_ref, unique_images)
+from ansible_collections.onprem.stack.plugins.module_utils._skopeo import Endpoint, Skopeo, SkopeoError
 
-INDEX_TYPES = ("application/vnd.oci.image.index.v1+json",
-               "application/vnd.docker.distribution.manifest.list.v2+json")
-REF_ANNOTATION = "org.opencontainers.image.ref.name"
-STAGING = ".staging"  # per-copy layouts inside the layout (same filesystem, so blob renames stay atomic)
+
+class MirrorError(Exception):
+    """A failure to report with fail_json: ``msg`` plus the failed command's details."""
+
+    def __init__(self, msg, exc=None):
+        super(MirrorError, self).__init__(msg)
+        self.details = dict(cmd=exc.cmd, rc=exc.rc, stderr=exc.stderr) if exc is not None else {}
 
 
 def _explain(exc, what):
-    text = exc.stderr or ""
+    """A message (str) for the SkopeoError ``exc`` about ``what`` (str), naming the usual causes."""
+    text = (exc.stderr or "").strip()
+    last = text.splitlines()[-1] if text else str(exc)
     if "x509" in text or "certificate" in text:
-        return ("TLS verification failed for %s (%s): give the registry's CA with ca_cert_dir"
-                % (what, text.strip().splitlines()[-1]))
+        return "TLS verification failed for %s (%s): give the registry's CA with ca_cert_dir" % (what, last)
     if "manifest unknown" in text or "not found" in text or "name unknown" in text:
-        return "%s was not found: %s" % (what, text.strip().splitlines()[-1] if text.strip() else exc)
+        return "%s was not found: %s" % (what, last)
     return "%s: %s" % (what, exc)
-
-
-def _pick(raw, platform):
-    """Digest of the manifest to copy: None for the whole index (or a single-image manifest),
-    the platform's entry in an index, or False when the index has no such platform."""
-    digest = None
-    doc = json.loads(raw)
-    media = doc.get("mediaType", "")
-    if platform == "all" or (media not in INDEX_TYPES and "manifests" not in doc):
-        return None
-    want = platform.split("/")
-    for m in doc.get("manifests", []):
-        p = m.get("platform", {})
-        got = [p.get("os"), p.get("architecture")] + ([p.get("variant")] if len(want) > 2 else [])
-        if got == want:
-            digest = m["digest"]
-            break
-    return digest or False
-
-
-def _image_blobs(layout, digest):
-    """{digest: size in bytes} of the blobs reachable from ``digest`` in the layout
-    (image-spec: index -> manifests, manifest -> config + layers)."""
-    found, todo = {}, [digest]
-    while todo:
-        d = todo.pop()
-        if d in found:
-            continue
-        path = oci_blob_path(layout, d)
-        if not os.path.exists(path):
-            continue
-        size = os.path.getsize(path)
-        found[d] = size
-        if size > 4 * 1024 * 1024:
-            continue  # manifests and indexes are small; a large blob is a layer
-        try:
-            with open(path) as f:
-                doc = json.load(f)
-        except (ValueError, UnicodeDecodeError):
-            continue
-        if not isinstance(doc, dict) or doc.get("schemaVersion") != 2:
-            continue  # an image config or a layer, not a manifest or index
-        todo += [m["digest"] for m in doc.get("manifests", [])]
-        if isinstance(doc.get("config"), dict) and "digest" in doc["config"]:
-            todo.append(doc["config"]["digest"])
-        todo += [layer["digest"] for layer in doc.get("layers", [])]
-    return found
-
-
-def _image_bytes(layout, digest):
-    """Size in bytes of the blobs reachable from ``digest`` in the layout."""
-    return sum(_image_blobs(layout, digest).values())
-
-
-def _clean_partial(layout):
-    """Remove what an interrupted copy left behind: blob files not yet renamed to their
-    digest, and staging layouts."""
-    for path in glob.glob(os.path.join(layout, "oci-put-blob*")) + glob.glob(os.path.join(layout, "blobs", "*", "oci-put-blob*")):
-        os.unlink(path)
-    shutil.rmtree(os.path.join(layout, STAGING), ignore_errors=True)
 
 
 def _parallel(func, items, workers):
@@ -254,96 +190,67 @@ def _parallel(func, items, workers):
         return list(pool.map(func, items))
 
 
-def _init_layout(layout):
-    """Create an empty OCI image layout (oci-layout + index.json) when missing."""
-    os.makedirs(os.path.join(layout, "blobs", "sha256"), exist_ok=True)
-    marker = os.path.join(layout, "oci-layout")
-    if not os.path.exists(marker):
-        with open(marker, "w") as f:
-            json.dump({"imageLayoutVersion": "1.0.0"}, f)
-    if not os.path.exists(os.path.join(layout, "index.json")):
-        _write_index(layout, [])
+def _endpoint(p, ref):
+    """Endpoint of the registry image ``ref`` (str, without transport) with the module's TLS and auth options."""
+    return Endpoint("docker://" + ref, p["tls_verify"], p["ca_cert_dir"], p["authfile"], p["username"], p["password"])
 
 
-def _write_index(layout, manifests):
-    """Write ``<layout>/index.json`` atomically (image-spec image-layout.md)."""
-    path = os.path.join(layout, "index.json")
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        json.dump({"schemaVersion": 2, "mediaType": "application/vnd.oci.image.index.v1+json",
-                   "manifests": manifests}, f)
-    os.rename(tmp, path)
+def _resolve(sk, p, item):
+    """Read the source manifest of one ``images`` entry; return a dict (ref, what, src,
+    src_name, raw) or (ref, what, error)."""
+    ref = parse_image_ref(item["ref"])
+    charts = item.get("charts") or []
+    what = "image %s%s" % (ref, (" (referenced by chart %s)" % ", ".join(charts)) if charts else "")
+    src_ref = ref.with_registry(p["source_registry"]) if p["source_registry"] else ref
+    src = _endpoint(p, str(src_ref))
+    try:
+        return dict(ref=ref, what=what, src=src, src_name="docker://%s" % src_ref.name, raw=sk.raw_manifest(src))
+    except SkopeoError as exc:
+        return dict(ref=ref, what=what, error=exc)
 
 
-def _merge_staged(layout, staged, name):
-    """Move the descriptor of ``name`` from the staging layout ``staged`` into the
-    layout's index.json, replacing an older entry of the same name."""
-    desc = oci_lookup(staged, name)
-    manifests = [d for d in oci_index(layout) if d.get("annotations", {}).get(REF_ANNOTATION) != name]
-    _write_index(layout, manifests + [desc])
-
-
-def unique_images(images):
-    """Merge entries of ``images`` (list of {ref, charts}) whose references normalise to
-    the same image: the first one's position is kept and the charts are united.
-    Raises ImageRefError for an invalid reference."""
-    out = {}
-    for item in images:
-        key = str(parse_image_ref(item["ref"]))
-        charts = set(item.get("charts") or [])
-        if key in out:
-            out[key]["charts"] = sorted(set(out[key]["charts"]) | charts)
-        else:
-            out[key] = dict(item, charts=sorted(charts))
-    return list(out.values())
-
-
-def _pull(module, sk, p):
-    """Resolve every image's digest (in parallel), then copy the missing ones (in
-    parallel) into staging layouts that write their blobs straight into the layout's
-    blobs/ (skopeo --dest-shared-blob-dir), and record each in index.json as it
-    completes, so an interruption keeps every image already finished."""
+def _plan_pull(sk, p, known, results):
+    """Resolve every image's digest (in parallel), append one entry per image to
+    ``results`` and return the images whose digest the layout does not hold yet
+    (``known``: {name: descriptor} of the layout's index.json)."""
     layout = p["layout"]
-    if not module.check_mode:
-        os.makedirs(layout, exist_ok=True)
-        _clean_partial(layout)
-
-    def resolve(item):
-        ref = parse_image_ref(item["ref"])
-        charts = item.get("charts") or []
-        what = "image %s%s" % (ref, (" (referenced by chart %s)" % ", ".join(charts)) if charts else "")
-        src_ref = ref.with_registry(p["source_registry"]) if p["source_registry"] else ref
-        src = Endpoint("docker://" + str(src_ref), p["tls_verify"], p["ca_cert_dir"], p["authfile"],
-                       p["username"], p["password"])
-        try:
-            return dict(ref=ref, what=what, src=src, src_name="docker://%s" % src_ref.name, raw=sk.raw_manifest(src))
-        except SkopeoError as exc:
-            return dict(ref=ref, what=what, error=exc)
-
-    results, todo = [], []
-    for r in _parallel(resolve, p["images"], p["parallel"]):
+    todo = []
+    for r in _parallel(lambda item: _resolve(sk, p, item), p["images"], p["parallel"]):
         if "error" in r:
-            exc = r["error"]
-            module.fail_json(msg=_explain(exc, r["what"]), cmd=exc.cmd, rc=exc.rc, stderr=exc.stderr, images=results)
-        chosen = _pick(r["raw"], p["platform"])
+            raise MirrorError(_explain(r["error"], r["what"]), r["error"])
+        try:
+            chosen = _oci.platform_manifest(r["raw"], p["platform"])
+        except ValueError as exc:
+            raise MirrorError("%s: the registry's manifest is not JSON: %s" % (r["what"], exc))
         if chosen is False:
-            module.fail_json(msg="%s has no %s image in its index (platform option)" % (r["what"], p["platform"]),
-                             images=results)
+            raise MirrorError("%s has no %s image in its index (platform option)" % (r["what"], p["platform"]))
         digest = chosen or "sha256:" + hashlib.sha256(r["raw"]).hexdigest()
         name = str(r["ref"])
-        existing = oci_lookup(layout, name)
+        existing = known.get(name)
         entry = dict(ref=name, source="%s@%s" % (r["src_name"], digest), dest="oci:%s:%s" % (layout, name),
                      digest=digest, bytes=0, skipped=bool(existing and existing.get("digest") == digest))
         results.append(entry)
         if not entry["skipped"]:
             r["src"].ref = entry["source"]
             todo.append(dict(r, name=name, all_platforms=chosen is None, staged=None))
-    if module.check_mode or not todo:
-        return results
+    return todo
 
-    _init_layout(layout)
-    before = oci_blobs(layout)
-    staging = os.path.join(layout, STAGING)
+
+def _pull(module, sk, p, known, results):
+    """Copy the images of ``p["images"]`` missing from the layout, in parallel, into
+    staging layouts that write their blobs straight into the layout's blobs/ (skopeo
+    --dest-shared-blob-dir), and record each in index.json as it completes, so an
+    interruption keeps every image already finished. Fills ``results`` (list)."""
+    layout = p["layout"]
+    if not module.check_mode:
+        os.makedirs(layout, exist_ok=True)
+        _oci.clean_partial(layout)
+    todo = _plan_pull(sk, p, known, results)
+    if module.check_mode or not todo:
+        return
+    _oci.init_layout(layout)
+    before = _oci.oci_blobs(layout)
+    staging = os.path.join(layout, _oci.STAGING)
     for n, t in enumerate(todo):
         t["staged"] = os.path.join(staging, str(n))
         os.makedirs(t["staged"])
@@ -357,107 +264,118 @@ def _pull(module, sk, p):
             return exc
 
     errors = []
-    workers = max(1, min(p["parallel"], len(todo)))
-    with ThreadPoolExecutor(max_workers=workers) as pool:
+    with ThreadPoolExecutor(max_workers=max(1, min(p["parallel"], len(todo)))) as pool:
         futures = {pool.submit(copy, t): t for t in todo}
         for fut in as_completed(futures):
-            t = futures[fut]
-            exc = fut.result()
+            t, exc = futures[fut], fut.result()
             if exc is None:
-                _merge_staged(layout, t["staged"], t["name"])
+                _oci.merge_staged(layout, t["staged"], t["name"])
             else:
                 errors.append((t, exc))
     shutil.rmtree(staging, ignore_errors=True)
     if errors:
         t, exc = min(errors, key=lambda e: todo.index(e[0]))
-        module.fail_json(msg=_explain(exc, t["what"]), cmd=exc.cmd, rc=exc.rc, stderr=exc.stderr, images=results)
+        raise MirrorError(_explain(exc, t["what"]), exc)
     # Bytes newly written, each blob counted once, for the first image (in input order) using it.
     counted = set(before)
     by_name = dict((e["ref"], e) for e in results)
     for t in todo:
         entry = by_name[t["name"]]
-        blobs = _image_blobs(layout, entry["digest"])
+        blobs = _oci.image_blobs(layout, entry["digest"])
         entry["bytes"] = sum(size for d, size in blobs.items() if d not in counted)
         counted.update(blobs)
-    return results
 
 
-def _push(module, sk, p):
-    """Push every image of the layout (or of ``images``) to the registry, in parallel;
-    an image whose digest there already equals the layout's is skipped."""
+def _push_plan(p):
+    """Return [(name, descriptor)] of the images to push: those of ``p["images"]``, or
+    every entry of the layout's index.json when it is empty. Raises MirrorError."""
     layout = p["layout"]
-    if not p["registry"]:
-        module.fail_json(msg="direction=push needs registry (host[:port] of the target registry)")
-    names = [i["ref"] for i in p["images"]] or [d.get("annotations", {}).get(REF_ANNOTATION)
-                                                 for d in oci_index(layout)]
+    index = os.path.join(layout, "index.json")
+    if not os.path.isfile(index):
+        raise MirrorError("%s not found: direction=push needs an OCI image layout in layout" % index)
+    if p["images"]:
+        names = [i["ref"] for i in p["images"]]
+    else:
+        names = []
+        for n, desc in enumerate(_oci.oci_index(layout)):
+            name = _oci.ref_name(desc)
+            if not name:
+                raise MirrorError("%s: manifests[%d] (%s) has no %s annotation, so it has no name to push under"
+                                  % (index, n, desc["digest"], _oci.REF_ANNOTATION))
+            names.append(name)
     plan = []
     for raw_name in names:
-        name = str(parse_image_ref(raw_name))
-        desc = oci_lookup(layout, name)
-        if desc is None:
-            module.fail_json(msg="image %s is not in the layout %s (index.json)" % (name, layout), images=[])
-        plan.append((name, desc))
-
-    def one(item):
-        name, desc = item
-        target = parse_image_ref(name).with_registry(p["registry"])._replace(digest=None)
-        dest = Endpoint("docker://" + str(target), p["tls_verify"], p["ca_cert_dir"], p["authfile"],
-                        p["username"], p["password"])
-        entry = dict(ref=name, source="oci:%s:%s" % (layout, name), dest=dest.ref, digest=desc["digest"],
-                     bytes=0, skipped=False)
         try:
-            present = sk.digest(dest)
-        except SkopeoError as exc:
-            text = exc.stderr or ""
-            if "x509" in text or "certificate" in text or "unauthorized" in text or "connection refused" in text:
-                return entry, _explain(exc, "registry %s" % p["registry"]), exc
-            present = None
-        if present == desc["digest"]:
-            entry["skipped"] = True
-        elif not module.check_mode:
-            try:
-                sk.copy(Endpoint(entry["source"]), dest, all_platforms=desc.get("mediaType") in INDEX_TYPES)
-            except SkopeoError as exc:
-                return entry, _explain(exc, "push of %s to %s" % (name, p["registry"])), exc
-            try:
-                present = sk.digest(dest)
-            except SkopeoError as exc:
-                return entry, _explain(exc, "check of %s after its push to %s" % (name, p["registry"])), exc
-            if present != desc["digest"]:
-                err = SkopeoError("digest mismatch")
-                return entry, "%s: the registry has %s after the push, the layout %s" % (
-                    dest.ref, present, desc["digest"]), err
-            entry["bytes"] = _image_bytes(layout, desc["digest"])
-        return entry, None, None
+            name = str(parse_image_ref(raw_name))
+        except ImageRefError as exc:
+            raise MirrorError("%s: %s" % (index, exc))
+        desc = _oci.oci_lookup(layout, name)
+        if desc is None:
+            raise MirrorError("image %s is not in the layout %s (index.json)" % (name, layout))
+        plan.append((name, desc))
+    return plan
 
-    results = []
-    for entry, msg, exc in _parallel(one, plan, p["parallel"]):
-        if msg:
-            module.fail_json(msg=msg, cmd=exc.cmd, rc=exc.rc, stderr=exc.stderr, images=results)
+
+def _push_one(module, sk, p, name, desc):
+    """Push one image; return (entry, None) or (entry, MirrorError)."""
+    layout = p["layout"]
+    target = parse_image_ref(name).with_registry(p["registry"])._replace(digest=None)
+    dest = _endpoint(p, str(target))
+    entry = dict(ref=name, source="oci:%s:%s" % (layout, name), dest=dest.ref, digest=desc["digest"],
+                 bytes=0, skipped=False)
+    try:
+        present = sk.digest(dest)
+    except SkopeoError as exc:
+        text = exc.stderr or ""
+        if "x509" in text or "certificate" in text or "unauthorized" in text or "connection refused" in text:
+            return entry, MirrorError(_explain(exc, "registry %s" % p["registry"]), exc)
+        present = None
+    if present == desc["digest"]:
+        entry["skipped"] = True
+        return entry, None
+    if module.check_mode:
+        return entry, None
+    try:
+        sk.copy(Endpoint(entry["source"]), dest, all_platforms=desc.get("mediaType") in _oci.INDEX_TYPES)
+    except SkopeoError as exc:
+        return entry, MirrorError(_explain(exc, "push of %s to %s" % (name, p["registry"])), exc)
+    try:
+        present = sk.digest(dest)
+    except SkopeoError as exc:
+        return entry, MirrorError(_explain(exc, "check of %s after its push to %s" % (name, p["registry"])), exc)
+    if present != desc["digest"]:
+        return entry, MirrorError("%s: the registry has %s after the push, the layout %s"
+                                  % (dest.ref, present, desc["digest"]))
+    entry["bytes"] = _oci.image_bytes(layout, desc["digest"])
+    return entry, None
+
+
+def _push(module, sk, p, plan, results):
+    """Push the images of ``plan`` (see _push_plan) to the registry, in parallel; an
+    image whose digest there already equals the layout's is skipped. Fills ``results``."""
+    for entry, err in _parallel(lambda item: _push_one(module, sk, p, *item), plan, p["parallel"]):
+        if err is not None:
+            raise err
         results.append(entry)
-    return results
 
 
 def main():
+    argument_spec = dict(
+        direction=dict(type="str", choices=["pull", "push"], default="pull"),
+        images=dict(type="list", elements="dict", default=[], options=dict(
+            ref=dict(type="str", required=True),
+            charts=dict(type="list", elements="str", default=[]),
+        )),
+        layout=dict(type="path", required=True),
+        registry=dict(type="str"),
+        source_registry=dict(type="str"),
+        platform=dict(type="str", default="linux/amd64"),
+        timeout=dict(type="int", default=1800),
+        parallel=dict(type="int", default=4),
+    )
+    argument_spec.update(registry_argument_spec())
     module = AnsibleModule(
-        argument_spec=dict(
-            direction=dict(type="str", choices=["pull", "push"], default="pull"),
-            images=dict(type="list", elements="dict", default=[], options=dict(
-                ref=dict(type="str", required=True),
-                charts=dict(type="list", elements="str", default=[]),
-            )),
-            layout=dict(type="path", required=True),
-            registry=dict(type="str"),
-            source_registry=dict(type="str"),
-            platform=dict(type="str", default="linux/amd64"),
-            tls_verify=dict(type="bool", default=True),
-            ca_cert_dir=dict(type="path"),
-            authfile=dict(type="path"),
-            username=dict(type="str"),
-            password=dict(type="str", no_log=True),
-            timeout=dict(type="int", default=1800),
-            parallel=dict(type="int", default=4),
-        ),
+        argument_spec=argument_spec,
         required_if=[("direction", "push", ["registry"])],
         required_together=[("username", "password")],
         supports_check_mode=True,
@@ -472,8 +390,21 @@ def main():
         module.fail_json(msg="images: %s" % exc)
     if p["parallel"] < 1:
         module.fail_json(msg="parallel must be 1 or more, got %d" % p["parallel"])
-    sk = Skopeo(module, timeout=p["timeout"])
-    results = _pull(module, sk, p) if p["direction"] == "pull" else _push(module, sk, p)
+    results = []
+    try:
+        # The layout is read before skopeo is looked for or any registry is asked.
+        if p["direction"] == "push":
+            plan = _push_plan(p)
+            _push(module, Skopeo(module, timeout=p["timeout"]), p, plan, results)
+        else:
+            known = dict((_oci.ref_name(d), d) for d in _oci.oci_index(p["layout"]))
+            _pull(module, Skopeo(module, timeout=p["timeout"]), p, known, results)
+    except MirrorError as exc:
+        module.fail_json(msg=str(exc), images=results, **exc.details)
+    except _oci.OciLayoutError as exc:
+        module.fail_json(msg=str(exc), images=results)
+    except OSError as exc:
+        module.fail_json(msg="layout %s: %s" % (p["layout"], exc), images=results)
     copied = [r for r in results if not r["skipped"]]
     module.exit_json(changed=bool(copied), images=results, copied=len(copied),
                      bytes=sum(r["bytes"] for r in results))

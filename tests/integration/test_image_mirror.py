@@ -9,10 +9,10 @@ import time
 
 import pytest
 
-from ansible_collections.onprem.stack.plugins.module_utils._skopeo import oci_blobs, oci_lookup
+from ansible_collections.onprem.stack.plugins.module_utils._oci import oci_blobs, oci_lookup
 from ansible_collections.onprem.stack.plugins.modules import image_mirror
 
-from registry_fixture import Registry, upstream  # noqa: F401  (fixture)
+from registry_fixture import Registry, upstream  # noqa: F401 (a fixture)  # pylint: disable=unused-import
 
 
 def _imgs(reg, *refs):
@@ -66,7 +66,7 @@ def test_pull_multi_arch_one_platform_or_all(run_module, upstream, tmp_path):  #
 
 
 def test_missing_image_names_image_and_chart(run_module, upstream, tmp_path):  # noqa: F811
-    reg, _ = upstream
+    reg = upstream[0]
     failed, res = run_module(image_mirror.main, {
         "layout": str(tmp_path / "l"), "ca_cert_dir": str(reg.certs),
         "images": [{"ref": f"{reg.host}/app/absent:9.9", "charts": ["webui"]}]})
@@ -75,7 +75,7 @@ def test_missing_image_names_image_and_chart(run_module, upstream, tmp_path):  #
 
 
 def test_registry_without_ca_is_a_clear_tls_error(run_module, upstream, tmp_path):  # noqa: F811
-    reg, _ = upstream
+    reg = upstream[0]
     t0 = time.monotonic()
     failed, res = run_module(image_mirror.main, {"layout": str(tmp_path / "l"), "timeout": 60,
                                                  "images": _imgs(reg, "app/one:1.0")})
@@ -94,7 +94,8 @@ def test_push_to_target_registry_with_auth(run_module, upstream, tmp_path):  # n
     target = Registry(tmp_path / "target", htpasswd=htpasswd)
     try:
         args = {"direction": "push", "layout": str(layout), "registry": target.host,
-                "ca_cert_dir": str(target.certs), "username": "loader", "password": "s3cret-pw"}
+                "ca_cert_dir": str(target.certs), "username": "loader", "password": "s3cret-pw",
+                "_ansible_remote_tmp": str(tmp_path / "remote-tmp")}
         failed, res = run_module(image_mirror.main, args)
         assert not failed and res["copied"] == 2, res
         assert "s3cret-pw" not in json.dumps(res)
@@ -111,14 +112,16 @@ def test_push_to_target_registry_with_auth(run_module, upstream, tmp_path):  # n
         assert failed and "wrong" not in res["msg"]
         # Credentials travel in a 0600 auth file, never on skopeo's command line.
         assert res["cmd"] and not any("wrong" in a or "--creds" in a for a in res["cmd"]), res["cmd"]
-        assert any(a.endswith("authfile") for a in res["cmd"]), res["cmd"]
+        flag = next(i for i, a in enumerate(res["cmd"]) if a.endswith("authfile"))
+        authfile = res["cmd"][flag + 1]
+        assert authfile.startswith(str(tmp_path / "remote-tmp") + "/"), "auth file outside module.tmpdir"
     finally:
         target.stop()
 
 
 def test_interrupted_pull_resumes_copying_only_what_is_missing(upstream, tmp_path):  # noqa: F811
     """Kill the module (and its skopeo) in the middle of copying app/big, then run again."""
-    reg, _ = upstream
+    reg = upstream[0]
     layout = tmp_path / "images"
     module_args = {"layout": str(layout), "ca_cert_dir": str(reg.certs),
                    "images": _imgs(reg, "app/one:1.0", "app/big:1.0")}

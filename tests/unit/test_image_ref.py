@@ -96,8 +96,8 @@ def test_with_digest_and_registry():
         ref.with_registry("bad host")
 
 
-def test_image_mirror_merges_entries_naming_the_same_image():
-    from ansible_collections.onprem.stack.plugins.modules.image_mirror import unique_images
+def test_unique_images_merges_entries_naming_the_same_image():
+    from ansible_collections.onprem.stack.plugins.module_utils._image_ref import unique_images
     merged = unique_images([
         {"ref": "busybox:1.36", "charts": ["b"]},
         {"ref": "ghcr.io/x/y:1"},
