@@ -31,53 +31,28 @@ class HelmError(CommandError):
 _VERSION_RE = re.compile(r"^v?(\d+)\.(\d+)(?:\.(\d+))?(?:-[0-9A-Za-z.-]+)?(?:\+[0-9A-Za-z.-]+)?$")
 
 
-class HelmVersion(object):
-    """A parsed helm version.
+class HelmVersion(tuple):
+    """A parsed helm version: the tuple (major, minor, patch) of int, so it compares
+    with other versions and plain tuples; pre-release and build suffixes are ignored.
 
     :ivar major: (int) :ivar minor: (int) :ivar patch: (int, 0 when helm printed none)
-    :ivar text: what helm printed (str, e.g. ``v3.10.1``).
-    Ordered by (major, minor, patch); pre-release and build suffixes are ignored.
+    :ivar text: what helm printed (str, e.g. ``v3.10.1``); also ``str(version)``.
     """
 
-    def __init__(self, major, minor, patch=0, text=None):
-        self.major, self.minor, self.patch = int(major), int(minor), int(patch)
-        self.text = text or "v%d.%d.%d" % (self.major, self.minor, self.patch)
+    def __new__(cls, major, minor, patch=0, text=None):
+        self = tuple.__new__(cls, (int(major), int(minor), int(patch)))
+        self.text = text or "v%d.%d.%d" % self
+        return self
 
-    @property
-    def release(self):
-        """(major, minor, patch) as a tuple of int."""
-        return (self.major, self.minor, self.patch)
-
-    def __eq__(self, other):
-        return self.release == _release(other)
-
-    def __ne__(self, other):
-        return self.release != _release(other)
-
-    def __lt__(self, other):
-        return self.release < _release(other)
-
-    def __le__(self, other):
-        return self.release <= _release(other)
-
-    def __gt__(self, other):
-        return self.release > _release(other)
-
-    def __ge__(self, other):
-        return self.release >= _release(other)
-
-    def __hash__(self):
-        return hash(self.release)
+    major = property(lambda self: self[0])
+    minor = property(lambda self: self[1])
+    patch = property(lambda self: self[2])
 
     def __str__(self):
         return self.text
 
     def __repr__(self):
         return "HelmVersion(%r)" % self.text
-
-
-def _release(other):
-    return other.release if isinstance(other, HelmVersion) else tuple(other)
 
 
 MIN_VERSION = HelmVersion(3, 8, 0)  # OCI registries without HELM_EXPERIMENTAL_OCI
@@ -156,7 +131,7 @@ class HelmCapabilities(object):
             return ["--dry-run=client"] if self.server_dry_run else ["--dry-run"]
         if mode == "server":
             if not self.server_dry_run:
-                raise HelmError("a server-side dry run needs helm 3.13.0 or newer; this helm is %s" % self.version)
+                raise HelmError("a server-side dry run needs helm 3.13.0 or newer; this helm is %s" % (self.version,))
             return ["--dry-run=server"]
         raise ValueError("dry-run mode must be client or server, not %r" % (mode,))
 

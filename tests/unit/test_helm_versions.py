@@ -9,7 +9,7 @@ from ansible_collections.onprem.stack.plugins.module_utils._helm import (
 
 @pytest.mark.parametrize("text,release", [
     ("v3.10.1", (3, 10, 1)),                 # helm version --template '{{ .Version }}', helm 3 release
-    ("v4.1.4\n", (4, 1, 4)),                 # helm 4 release, with the newline helm prints
+    ("v4.1.4\n", (4, 1, 4)),                 # helm 4 release; surrounding whitespace tolerated
     ("v4.1.4+g05fa379", (4, 1, 4)),          # --short style with build metadata
     ("v3.0+unreleased", (3, 0, 0)),          # build from an untagged tree: no patch
     ("v4.0.0-rc.1", (4, 0, 0)),              # pre-release
@@ -17,7 +17,7 @@ from ansible_collections.onprem.stack.plugins.module_utils._helm import (
 ])
 def test_parse_version(text, release):
     v = parse_version(text)
-    assert v.release == release and str(v) == text.strip()
+    assert v == release and (v.major, v.minor, v.patch) == release and str(v) == text.strip()
 
 
 @pytest.mark.parametrize("text", ["", "version.BuildInfo{Version:\"v3.10.1\"}", "v3", "vX.Y.Z", "v3.10.1 extra"])
