@@ -43,9 +43,10 @@ lint: venv
 	antsibull-changelog lint
 	antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 
-# PYTEST_ARGS: extra pytest arguments, e.g. PYTEST_ARGS=tests/unit
+# PYTEST_ARGS: what pytest runs, e.g. PYTEST_ARGS=tests/unit or PYTEST_ARGS="tests -k helm4"
+PYTEST_ARGS ?= tests
 unit: venv
-	pytest -q -rs tests $(PYTEST_ARGS)
+	pytest -q -rs $(PYTEST_ARGS)
 
 # Every scenario runs (and is recorded) even when an earlier one fails.
 molecule: venv images
@@ -57,7 +58,7 @@ test: host venv images
 	@rm -rf $(TEST_RESULTS)
 	-@$(SUMMARY) run lint -- $(MAKE) --no-print-directory lint
 	-@$(SUMMARY) run pytest --junit $(TEST_RESULTS)/pytest.xml -- \
-	  $(MAKE) --no-print-directory unit PYTEST_ARGS="--junitxml=$(TEST_RESULTS)/pytest.xml"
+	  $(MAKE) --no-print-directory unit PYTEST_ARGS="tests --junitxml=$(TEST_RESULTS)/pytest.xml"
 	-@$(MAKE) --no-print-directory molecule
 	@$(SUMMARY) report
 

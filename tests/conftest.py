@@ -15,7 +15,6 @@ Both live in tests/skips.py.
 """
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -81,6 +80,7 @@ def helm_binary(request) -> str:
 def repo() -> Path:
     """Root of the collection checkout (the directory holding galaxy.yml)."""
     return REPO
+
 
 # Import the collection's Python code as Ansible does, by its FQCN:
 # collections/ansible_collections/onprem/stack is a link to the repository root.

@@ -285,4 +285,3 @@ def _new_tgz(directory, before):
     if len(new) != 1:
         raise HelmError("helm wrote %d chart archives into %s, expected one" % (len(new), directory))
     return os.path.join(directory, new[0])
-

@@ -39,7 +39,7 @@ def test_package_check_write_rerun_and_change(run_module, helm_binary, tmp_path)
 def test_tgz_copied_once(run_module, helm_binary, tmp_path):
     dest = tmp_path / "charts"
     failed, res = run_module(chart_fetch.main, {"helm_binary": helm_binary, "dest": str(tmp_path / "pkg"),
-                                                 "charts": [{"chart": str(CHART)}]})
+                                                "charts": [{"chart": str(CHART)}]})
     src = Path(res["charts"][0]["path"])
     args = {"helm_binary": helm_binary, "dest": str(dest), "charts": [{"chart": str(src)}]}
     failed, res = run_module(chart_fetch.main, args)
@@ -53,5 +53,5 @@ def test_broken_chart_names_it(run_module, helm_binary, tmp_path):
     bad.mkdir()
     (bad / "Chart.yaml").write_text("name: [unclosed\n")
     failed, res = run_module(chart_fetch.main, {"helm_binary": helm_binary, "dest": str(tmp_path / "c"),
-                                                 "charts": [{"chart": str(bad)}]})
+                                                "charts": [{"chart": str(bad)}]})
     assert failed and str(bad) in res["msg"] and "helm package failed" in res["msg"], res
