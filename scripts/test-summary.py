@@ -84,7 +84,10 @@ def junit_cases(path):
         for child in case:
             if child.tag in ("failure", "error"):
                 outcome = "failed"
-                reason = (child.get("message") or child.text or child.tag).strip().splitlines()[0]
+                message, text = (child.get("message") or "").strip(), (child.text or "").strip()
+                if text and message in ("", "collection failure"):
+                    message = text  # pytest's generic message; the text says what failed
+                reason = (message or child.tag).splitlines()[0]
                 break
             if child.tag == "skipped":
                 outcome = "skipped"

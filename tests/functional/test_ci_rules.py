@@ -105,3 +105,18 @@ def test_a_part_that_fails_without_results_counts(tmp_path):
     rep = _report(results, tmp_path)
     assert rep.returncode == 1 and rep.stdout.splitlines()[-1] == "1 passed, 1 failed, 0 skipped", rep.stdout
     assert "  lint: exit code 1: false" in rep.stdout
+
+
+def test_under_ci_a_module_level_skip_fails_collection(tmp_path):
+    suite, results = _suite(tmp_path), tmp_path / "results"
+    (suite / "test_sample.py").unlink()
+    (suite / "test_module.py").write_text(
+        "import pytest\npytest.skip('missing tool: umoci (make host)', allow_module_level=True)\n\n"
+        "def test_a():\n    pass\n")
+    p = _pytest_step(suite, results, ci=True)
+    assert p.returncode != 0 and "ERROR collecting test_module.py" in p.stdout, p.stdout
+    rep = _report(results, suite)
+    assert rep.stdout.splitlines()[-1] == "0 passed, 1 failed, 0 skipped", rep.stdout
+    assert "  test_module: skipped under CI=true, which is a failure: missing tool: umoci (make host)" in rep.stdout
+    p = _pytest_step(suite, results, ci=False)
+    assert p.returncode == 5 and "1 skipped" in p.stdout, p.stdout  # 5: no tests ran
