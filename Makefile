@@ -1,6 +1,7 @@
 # onprem.stack — developer entry points. See README.md.
 #   make demo   run site.yml on the embedded default inventory (a local podman host)
-#   make test   everything CI runs: lint, unit tests, Molecule scenarios
+#   make test   everything CI runs: lint, pytest (tests/unit, tests/functional), Molecule
+#               scenarios; ends with a summary naming every skipped and failed test
 SHELL := /bin/bash
 VENV ?= .venv
 PY := $(VENV)/bin/python
@@ -9,6 +10,9 @@ export PATH := $(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/.config/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 MOLECULE_SCENARIOS ?= postgresql redis default airgap
+# Where `make test` records each part for the summary (scripts/test-summary.py).
+export TEST_RESULTS ?= $(CURDIR)/.test-results
+SUMMARY := $(PY) scripts/test-summary.py
 
 .PHONY: host venv images demo demo-reset test lint unit molecule benchmark clean
 
@@ -38,18 +42,31 @@ demo-reset:
 # shellcheck, ...) on a copy of the collection (scripts/sanity.sh says why).
 lint: venv
 	ansible-lint --offline
+	antsibull-changelog lint
+	antsibull-changelog lint-changelog-yaml changelogs/changelog.yaml
 	scripts/sanity.sh
 
+# PYTEST_ARGS: what pytest runs, e.g. PYTEST_ARGS=tests/unit or PYTEST_ARGS="tests -k helm4"
+PYTEST_ARGS ?= tests
 unit: venv
-	pytest -q tests
+	pytest -q -rs $(PYTEST_ARGS)
 
+# Every scenario runs (and is recorded) even when an earlier one fails.
 molecule: venv images
-	set -e; for s in $(MOLECULE_SCENARIOS); do molecule test -s $$s; done
+	@rc=0; for s in $(MOLECULE_SCENARIOS); do \
+	  $(SUMMARY) run molecule:$$s -- molecule test -s $$s || rc=1; done; exit $$rc
 
-test: host venv images lint unit molecule
+# Each part runs even when an earlier one failed; the summary decides the exit code.
+test: host venv images
+	@rm -rf $(TEST_RESULTS)
+	-@$(SUMMARY) run lint -- $(MAKE) --no-print-directory lint
+	-@$(SUMMARY) run pytest --junit $(TEST_RESULTS)/pytest.xml -- \
+	  $(MAKE) --no-print-directory unit PYTEST_ARGS="tests --junitxml=$(TEST_RESULTS)/pytest.xml"
+	-@$(MAKE) --no-print-directory molecule
+	@$(SUMMARY) report
 
 benchmark: host venv images
 	$(PY) benchmarks/data_layer.py
 
 clean:
-	rm -rf $(VENV) .ansible .pytest_cache
+	rm -rf $(VENV) .ansible .pytest_cache $(TEST_RESULTS)

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Air-gap bundle benchmark: prints figures, asserts nothing.
 
-In one run, against a local upstream registry (tests/integration/registry_fixture.py:
+In one run, against a local upstream registry (tests/functional/registry_fixture.py:
 docker-registry on loopback with TLS, images built offline with umoci):
 
 1. image_mirror (the module, run as Ansible runs it: a Python process with its args
@@ -29,7 +29,7 @@ import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "integration"))
+sys.path.insert(0, str(REPO / "tests" / "functional"))
 sys.path.insert(0, str(REPO / "collections"))
 
 from registry_fixture import (  # noqa: E402

@@ -3,17 +3,17 @@ docker-registry: the upstream registry is the local fixture (registry_fixture.py
 the k3s/helm "releases" are local file:// sources (the CI host has no internet); their
 sha256 check is real. OS package repositories are built in the Molecule `airgap`
 scenario (they need a target-OS container), not here (bundle_os_targets: []).
+The tests that render charts run under helm 3 and helm 4 (the helm_binary fixture,
+passed as bundle_helm_binary).
 """
 import json
 import os
-import shutil
 import signal
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-import pytest
 import yaml
 
 from ansible_collections.onprem.stack.plugins.module_utils._oci import oci_blobs, oci_lookup
@@ -21,14 +21,11 @@ from ansible_collections.onprem.stack.plugins.module_utils._oci import oci_blobs
 from registry_fixture import bundle_vars, stand_in_release, upstream  # noqa: F401 (a fixture)  # pylint: disable=unused-import
 
 REPO = Path(__file__).resolve().parents[2]
-HELM = shutil.which("helm") or str(Path(sys.executable).with_name("helm"))
 PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
-
-pytestmark = pytest.mark.skipif(not Path(HELM).exists(), reason="helm CLI not installed (scripts/install-helm.sh)")
 
 
 def _release(d: Path, **kw):
-    stand_in_release(d, HELM, **kw)
+    stand_in_release(d, **kw)
 
 
 def _vars(tmp: Path, reg, **extra):
@@ -40,8 +37,7 @@ def _vars(tmp: Path, reg, **extra):
 
 
 def _run(varsfile, check=True, **popen):
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
-               PATH=os.path.dirname(HELM) + os.pathsep + os.environ.get("PATH", ""))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default")
     cmd = [PLAYBOOK, str(REPO / "playbooks" / "bundle.yml"), "-e", f"@{varsfile}"]
     if popen:
         return subprocess.Popen(cmd, env=env, cwd=REPO, **popen)
@@ -77,11 +73,11 @@ def _recap_changed(out):
     return int(out.rsplit("changed=", 1)[1].split()[0])
 
 
-def test_build_rerun_pack_and_verify(upstream, tmp_path, run_module):  # noqa: F811
+def test_build_rerun_pack_and_verify(upstream, helm_binary, tmp_path, run_module):  # noqa: F811
     reg, seeded = upstream
-    _release(tmp_path / "release")
+    _release(tmp_path / "release", helm=helm_binary)
     v = _vars(tmp_path, reg, bundle_extra_images=["docker.io/app/one:1.0"], bundle_pack=True,
-              bundle_pack_part_size="64K")
+              bundle_pack_part_size="64K", bundle_helm_binary=helm_binary)
     _run(v)
     b = tmp_path / "out" / "bundle"
     manifest = json.loads((b / "bundle.json").read_text())
@@ -116,6 +112,7 @@ def test_build_rerun_pack_and_verify(upstream, tmp_path, run_module):  # noqa: F
 
 
 def test_wrong_upstream_sha256_is_refused(upstream, tmp_path):  # noqa: F811
+    """Stops at the k3s download, before any chart is rendered: no helm needed."""
     reg = upstream[0]
     rel = tmp_path / "release"
     _release(rel)
@@ -125,21 +122,21 @@ def test_wrong_upstream_sha256_is_refused(upstream, tmp_path):  # noqa: F811
     assert not (tmp_path / "out" / "bundle" / "bin" / "k3s").exists()
 
 
-def test_image_missing_upstream_names_image_and_chart(upstream, tmp_path):  # noqa: F811
+def test_image_missing_upstream_names_image_and_chart(upstream, helm_binary, tmp_path):  # noqa: F811
     reg = upstream[0]
     _release(tmp_path / "release")
     charts = [{"chart": str(REPO / "tests" / "fixtures" / "charts" / "mirrored"), "release": "demo",
                "values": {"init": {"image": "ghcr.io/app/absent:9.9"}}}]
-    p = _run(_vars(tmp_path, reg, bundle_charts=charts), check=False)
+    p = _run(_vars(tmp_path, reg, bundle_charts=charts, bundle_helm_binary=helm_binary), check=False)
     assert p.returncode != 0
     assert "ghcr.io/app/absent:9.9" in p.stdout and "demo" in p.stdout, p.stdout[-3000:]
 
 
-def test_killed_during_image_copy_then_rerun_copies_only_the_rest(upstream, tmp_path):  # noqa: F811
+def test_killed_during_image_copy_then_rerun_copies_only_the_rest(upstream, helm_binary, tmp_path):  # noqa: F811
     """Kill ansible-playbook (and its skopeo) while app/big is being copied, then rerun."""
     reg, seeded = upstream
     _release(tmp_path / "release")
-    v = _vars(tmp_path, reg, bundle_extra_images=["docker.io/app/big:1.0"])
+    v = _vars(tmp_path, reg, bundle_extra_images=["docker.io/app/big:1.0"], bundle_helm_binary=helm_binary)
     layout = tmp_path / "out" / "bundle" / "images"
     proc = _run(v, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
     interrupted = False

@@ -2,22 +2,16 @@
 
 The chart (tests/fixtures/charts/webapp) has a Deployment with an init container, a
 CronJob, a subchart StatefulSet with an ephemeral container, and images only in the
-helm.sh/images annotation. Skipped when helm is not installed (scripts/install-helm.sh).
+helm.sh/images annotation. Every test runs under helm 3 and helm 4 (the helm_binary
+fixture, tests/conftest.py).
 """
-import shutil
 import subprocess
-import sys
 from pathlib import Path
-
-import pytest
 
 from ansible_collections.onprem.stack.plugins.modules import chart_images
 
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "tests" / "fixtures" / "charts" / "webapp"
-HELM = shutil.which("helm") or str(Path(sys.executable).with_name("helm"))
-
-pytestmark = pytest.mark.skipif(not Path(HELM).exists(), reason="helm CLI not installed (scripts/install-helm.sh)")
 
 DIGEST = "sha256:" + "a" * 64
 
@@ -26,8 +20,8 @@ def _refs(res):
     return [i["ref"] for i in res["images"]]
 
 
-def test_every_image_of_the_chart_directory(run_module):
-    failed, res = run_module(chart_images.main, {"charts": [{"chart": str(CHART)}], "helm_binary": HELM})
+def test_every_image_of_the_chart_directory(run_module, helm_binary):
+    failed, res = run_module(chart_images.main, {"charts": [{"chart": str(CHART)}], "helm_binary": helm_binary})
     assert not failed, res
     assert _refs(res) == sorted([
         "docker.io/library/busybox:1.36",                 # initContainers
@@ -44,10 +38,10 @@ def test_every_image_of_the_chart_directory(run_module):
     assert res["changed"] is False
 
 
-def test_values_change_the_images_and_packaged_chart(run_module, tmp_path):
-    subprocess.run([HELM, "package", str(CHART), "-d", str(tmp_path)], check=True, capture_output=True)
+def test_values_change_the_images_and_packaged_chart(run_module, helm_binary, tmp_path):
+    subprocess.run([helm_binary, "package", str(CHART), "-d", str(tmp_path)], check=True, capture_output=True)
     tgz = tmp_path / "webapp-1.0.0.tgz"
-    failed, res = run_module(chart_images.main, {"helm_binary": HELM, "charts": [
+    failed, res = run_module(chart_images.main, {"helm_binary": helm_binary, "charts": [
         {"chart": str(tgz), "release": "site", "values": {"image": {"tag": "1.1"}, "backup": {"enabled": False}}},
         {"chart": str(CHART), "release": "other"},
     ]}, check=True)
@@ -60,12 +54,12 @@ def test_values_change_the_images_and_packaged_chart(run_module, tmp_path):
     assert postgres["charts"] == ["other"], "backup disabled in 'site' must drop its image there"
 
 
-def test_invalid_image_names_chart_and_object(run_module):
-    failed, res = run_module(chart_images.main, {"helm_binary": HELM, "charts": [
+def test_invalid_image_names_chart_and_object(run_module, helm_binary):
+    failed, res = run_module(chart_images.main, {"helm_binary": helm_binary, "charts": [
         {"chart": str(CHART), "values": {"init": {"image": "BusyBox:1"}}}]})
     assert failed and "webapp" in res["msg"] and "initContainers[0]" in res["msg"] and "lower case" in res["msg"]
 
 
-def test_broken_chart_is_a_clear_error(run_module, tmp_path):
-    failed, res = run_module(chart_images.main, {"helm_binary": HELM, "charts": [{"chart": str(tmp_path / "nope")}]})
+def test_broken_chart_is_a_clear_error(run_module, helm_binary, tmp_path):
+    failed, res = run_module(chart_images.main, {"helm_binary": helm_binary, "charts": [{"chart": str(tmp_path / "nope")}]})
     assert failed and "rendering chart" in res["msg"] and "nope" in res["msg"]

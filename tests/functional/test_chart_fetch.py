@@ -2,30 +2,24 @@
 a .tgz, idempotence that ignores archive timestamps, and a clear error for a broken
 chart. Pulling from repositories and OCI registries is not exercised here (no chart
 repository is reachable from the CI host and helm 3.10 cannot push with a custom CA).
-Skipped when helm is not installed (scripts/install-helm.sh).
+Every test runs under helm 3 and helm 4 (the helm_binary fixture, tests/conftest.py).
 """
 import shutil
-import sys
 import tarfile
 import time
 from pathlib import Path
-
-import pytest
 
 from ansible_collections.onprem.stack.plugins.modules import chart_fetch
 
 REPO = Path(__file__).resolve().parents[2]
 CHART = REPO / "tests" / "fixtures" / "charts" / "webapp"
-HELM = shutil.which("helm") or str(Path(sys.executable).with_name("helm"))
-
-pytestmark = pytest.mark.skipif(not Path(HELM).exists(), reason="helm CLI not installed (scripts/install-helm.sh)")
 
 
-def test_package_check_write_rerun_and_change(run_module, tmp_path):
+def test_package_check_write_rerun_and_change(run_module, helm_binary, tmp_path):
     chart = tmp_path / "webapp"
     shutil.copytree(CHART, chart)
     dest = tmp_path / "charts"
-    args = {"helm_binary": HELM, "dest": str(dest), "charts": [{"chart": str(chart)}]}
+    args = {"helm_binary": helm_binary, "dest": str(dest), "charts": [{"chart": str(chart)}]}
     failed, res = run_module(chart_fetch.main, args, check=True)
     assert not failed and res["changed"] and not dest.exists(), res
     failed, res = run_module(chart_fetch.main, args)
@@ -42,22 +36,22 @@ def test_package_check_write_rerun_and_change(run_module, tmp_path):
     assert not failed and res["changed"], res
 
 
-def test_tgz_copied_once(run_module, tmp_path):
+def test_tgz_copied_once(run_module, helm_binary, tmp_path):
     dest = tmp_path / "charts"
-    failed, res = run_module(chart_fetch.main, {"helm_binary": HELM, "dest": str(tmp_path / "pkg"),
+    failed, res = run_module(chart_fetch.main, {"helm_binary": helm_binary, "dest": str(tmp_path / "pkg"),
                                                 "charts": [{"chart": str(CHART)}]})
     src = Path(res["charts"][0]["path"])
-    args = {"helm_binary": HELM, "dest": str(dest), "charts": [{"chart": str(src)}]}
+    args = {"helm_binary": helm_binary, "dest": str(dest), "charts": [{"chart": str(src)}]}
     failed, res = run_module(chart_fetch.main, args)
     assert not failed and res["changed"] and (dest / src.name).read_bytes() == src.read_bytes()
     failed, res = run_module(chart_fetch.main, args)
     assert not failed and not res["changed"]
 
 
-def test_broken_chart_names_it(run_module, tmp_path):
+def test_broken_chart_names_it(run_module, helm_binary, tmp_path):
     bad = tmp_path / "bad"
     bad.mkdir()
     (bad / "Chart.yaml").write_text("name: [unclosed\n")
-    failed, res = run_module(chart_fetch.main, {"helm_binary": HELM, "dest": str(tmp_path / "c"),
+    failed, res = run_module(chart_fetch.main, {"helm_binary": helm_binary, "dest": str(tmp_path / "c"),
                                                 "charts": [{"chart": str(bad)}]})
     assert failed and str(bad) in res["msg"] and "helm package failed" in res["msg"], res

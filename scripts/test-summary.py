@@ -1,0 +1,159 @@
+#!/usr/bin/env python3
+"""Record the parts of `make test` and print one summary at the end.
+
+Usage:
+  scripts/test-summary.py run NAME [--junit FILE] -- COMMAND...
+      run COMMAND (output passes through), record step NAME as passed or failed with its
+      duration; exit with COMMAND's exit code. With --junit, the per-test results in
+      FILE (pytest --junitxml) count instead of the step itself, unless FILE is missing.
+  scripts/test-summary.py skip NAME REASON
+      record step NAME as skipped with REASON (a part whose requirement is not provided
+      to this run, e.g. "not provided: a k3s binary (set K3S_ARTIFACTS_DIR)").
+  scripts/test-summary.py report
+      print every step, every skipped and failed test by name with its reason, and as
+      the last line the totals "N passed, N failed, N skipped"; exit 1 when anything
+      failed or nothing was recorded.
+
+Records live in $TEST_RESULTS (default: .test-results/ in the repository), one JSON
+file per step: {"name", "outcome": "passed"|"failed"|"skipped", "reason", "seconds",
+"junit", "started" (epoch seconds)}. The JUnit XML format read is pytest's (docs.pytest.org, "junitxml"):
+<testcase classname name time> with an optional <failure>, <error> or
+<skipped message> child.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+RESULTS = Path(os.environ.get("TEST_RESULTS") or REPO / ".test-results")
+
+
+def _record_path(name):
+    return RESULTS / (re.sub(r"[^A-Za-z0-9_.-]", "_", name) + ".json")
+
+
+def _write(record):
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    _record_path(record["name"]).write_text(json.dumps(record, indent=1) + "\n")
+
+
+def run(name, junit, command):
+    """Run ``command`` (list of str) as step ``name``; return its exit code (int)."""
+    if junit and Path(junit).exists():
+        Path(junit).unlink()  # a stale file must not stand for this run
+    started, start = time.time(), time.monotonic()
+    try:
+        rc = subprocess.call(command)
+    except OSError as exc:
+        print(f"{name}: cannot run {command[0]}: {exc}", file=sys.stderr)
+        rc = 127
+    _write({"name": name, "outcome": "passed" if rc == 0 else "failed",
+            "reason": "" if rc == 0 else f"exit code {rc}: {' '.join(command)}",
+            "seconds": round(time.monotonic() - start, 1), "junit": junit or "", "started": started})
+    return rc
+
+
+def skip(name, reason):
+    _write({"name": name, "outcome": "skipped", "reason": reason, "seconds": 0, "junit": "", "started": time.time()})
+
+
+def _test_id(classname, name):
+    """pytest node id from JUnit classname/name, e.g. ("tests.unit.test_x", "test_y[a]")
+    -> "tests/unit/test_x.py::test_y[a]" (the longest prefix that is a file; all of
+    classname when none is, e.g. for a file removed since)."""
+    parts = classname.split(".") if classname else []
+    for i in range(len(parts), 0, -1):
+        path = "/".join(parts[:i]) + ".py"
+        if (REPO / path).exists():
+            return "::".join([path] + parts[i:] + [name])
+    return "::".join((["/".join(parts) + ".py"] if parts else []) + [name])
+
+
+def junit_cases(path):
+    """Yield (test id, outcome, reason) for every testcase of the JUnit XML ``path``.
+
+    Raises OSError / ET.ParseError when the file is missing or not XML."""
+    for case in ET.parse(path).getroot().iter("testcase"):
+        test = _test_id(case.get("classname", ""), case.get("name", ""))
+        outcome, reason = "passed", ""
+        for child in case:
+            if child.tag in ("failure", "error"):
+                outcome = "failed"
+                message, text = (child.get("message") or "").strip(), (child.text or "").strip()
+                if text and message in ("", "collection failure"):
+                    message = text  # pytest's generic message; the text says what failed
+                reason = (message or child.tag).splitlines()[0]
+                break
+            if child.tag == "skipped":
+                outcome = "skipped"
+                reason = (child.get("message") or child.text or "").strip()
+        yield test, outcome, reason
+
+
+def report():
+    """Print the summary; return 1 when something failed or nothing was recorded, else 0."""
+    records = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))] if RESULTS.is_dir() else []
+    records.sort(key=lambda r: r.get("started", 0))  # in the order the parts ran
+    totals = {"passed": 0, "failed": 0, "skipped": 0}
+    listed = {"failed": [], "skipped": []}
+    print("\n== test summary (%s) ==" % RESULTS)
+    for r in records:
+        counts = {"passed": 0, "failed": 0, "skipped": 0}
+        cases = None
+        if r.get("junit"):
+            try:
+                cases = list(junit_cases(r["junit"]))
+            except (OSError, ET.ParseError) as exc:
+                r = dict(r, outcome="failed", reason=f"no test results in {r['junit']} ({exc}); {r['reason']}")
+        if cases is not None:
+            for test, outcome, reason in cases:
+                counts[outcome] += 1
+                if outcome != "passed":
+                    listed[outcome].append((test, reason))
+            if r["outcome"] == "failed" and not counts["failed"]:
+                counts["failed"] += 1  # the command failed outside any test (e.g. collection)
+                listed["failed"].append((r["name"], r["reason"]))
+            detail = f"tests: {counts['passed']} passed / {counts['failed']} failed / {counts['skipped']} skipped"
+        else:
+            counts[r["outcome"]] += 1
+            if r["outcome"] != "passed":
+                listed[r["outcome"]].append((r["name"], r["reason"]))
+            detail = r["outcome"]
+        for k in totals:
+            totals[k] += counts[k]
+        print(f"  {r['name']:<28} {detail:<48} {r['seconds']:>7.1f} s")
+    for kind in ("skipped", "failed"):
+        print(f"{kind} ({len(listed[kind])}):")
+        for name, reason in listed[kind]:
+            print(f"  {name}: {reason or '(no reason given)'}")
+    print(f"{totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped")
+    if not records:
+        print(f"nothing recorded in {RESULTS}", file=sys.stderr)
+        return 1
+    return 1 if totals["failed"] else 0
+
+
+def main(argv):
+    if len(argv) >= 2 and argv[0] == "run":
+        name, rest = argv[1], argv[2:]
+        junit = None
+        if rest[:1] == ["--junit"] and len(rest) >= 2:
+            junit, rest = rest[1], rest[2:]
+        if rest[:1] != ["--"] or len(rest) < 2:
+            sys.exit("usage: test-summary.py run NAME [--junit FILE] -- COMMAND...")
+        return run(name, junit, rest[1:])
+    if len(argv) == 3 and argv[0] == "skip":
+        skip(argv[1], argv[2])
+        return 0
+    if argv == ["report"]:
+        return report()
+    sys.exit(__doc__)
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
