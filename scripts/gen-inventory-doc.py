@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-ROLES = ["preflight", "pki", "registry", "postgresql", "redis"]
+ROLES = ["preflight", "pki", "airgap", "registry", "postgresql", "redis", "bundle"]
 OUT = REPO / "docs" / "inventory.md"
 
 
@@ -32,8 +32,8 @@ def render():
         "passwords and the site CA; default `<inventory>/.credentials`), `stack_airgap`",
         "(install from the bundle only; default false), `stack_bundle_dir` (the bundle on the",
         "control node; default `<inventory>/bundle`), `stack_bundle_verify_mode` (`quick`:",
-        "sizes, `full`: every sha256; default quick). The `bundle_*` variables of",
-        "`playbooks/bundle.yml` are listed in `docs/airgap.md`.",
+        "sizes, `full`: every sha256; default quick). The `bundle_*` variables belong to the",
+        "role `onprem.stack.bundle`, which `playbooks/bundle.yml` runs on the control node.",
         "",
     ]
     for role in ROLES:

@@ -68,6 +68,13 @@ CASES = {
         {"registry_load_bundle": True, "stack_bundle_dir": "/nonexistent/bundle"},
         ["/nonexistent/bundle/bundle.json", "playbooks/bundle.yml"],
     ),
+    "airgap_bundle_without_repository": (
+        {"stack_airgap": True, "stack_bundle_dir": "/nonexistent/bundle"},
+        ["/nonexistent/bundle (stack_bundle_dir) has no apt repository for", "bundle_os_targets"],
+    ),
+    "airgap_host_bundle_dir_relative": (
+        {"stack_airgap": True, "airgap_host_bundle_dir": "relative/dir"}, ["airgap_host_bundle_dir", '"relative/dir"'],
+    ),
 }
 
 
