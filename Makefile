@@ -8,7 +8,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/.config/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
-MOLECULE_SCENARIOS ?= postgresql redis default airgap
+MOLECULE_SCENARIOS ?= postgresql redis default airgap credentials
 
 .PHONY: host venv images demo demo-reset test lint unit molecule benchmark clean
 
