@@ -13,7 +13,7 @@ short_description: A generated secret kept on the control node, created on first
 version_added: 0.2.0
 description:
   - Returns the secret stored in the file C(<credentials>/<scope>/<service>/<name>) on
-    the control node, where C(<credentials>) is O(stack_credentials_dir) (its one default,
+    the control node, where C(<credentials>) is C(stack_credentials_dir) (its one default,
     C(<inventory_dir>/.credentials), comes from P(onprem.stack.stack_dir#lookup)).
   - When the file does not exist it is generated (O(length) characters drawn from
     O(chars) with Python's C(secrets) module) and written atomically, so that every later
@@ -28,9 +28,9 @@ description:
     others. Fix it with C(chmod 0700 <dir>) / C(chmod 0600 <file>).
   - Use it only for values the user did not supply, with an inline condition, never with
     the C(default) filter, which evaluates its argument, and so this lookup, even when
-    the value is set (Jinja is eager).
-    C({{ item.password if item.password is defined else lookup('onprem.stack.credential', item.name, service='redis') }})
-    writes no file when a password is given.
+    the value is set (Jinja is eager). The condition
+    C(item.password if item.password is defined else) followed by this lookup writes no
+    file when a password is given (see EXAMPLES).
   - O(legacy) moves a secret from an older layout into place instead of generating a new
     one, keeping its value (upgrade path of the roles).
 author:
@@ -82,9 +82,9 @@ options:
 notes:
   - Reads the variables C(stack_credentials_dir), C(inventory_dir), C(playbook_dir),
     C(inventory_hostname) and C(ansible_check_mode) of the current host. A relative
-    O(stack_credentials_dir) is taken relative to the playbook directory.
+    C(stack_credentials_dir) is taken relative to the playbook directory.
   - Lookups run on the control node, whatever the task's C(delegate_to).
-  - Check mode, like M(ansible.builtin.password)'s lookup, B(writes) a secret that does
+  - Check mode, like P(ansible.builtin.password#lookup), B(writes) a secret that does
     not exist yet, so that a check run and the real run after it agree on the value.
     Only the move of a O(legacy) file waits for a real run.
   - The value is returned as an unsafe string (never templated again).
