@@ -45,14 +45,14 @@ ansible-playbook site.yml -i inventories/local "$@"
 ip="$(podman inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "${name}")"
 cat <<MSG
 
-onprem-local is ready at ${ip}. Passwords are in ${creds}/${name}/ (files, mode 0600);
-the site CA certificate is ${creds}/pki/ca.crt.
+onprem-local is ready at ${ip}. Passwords are in ${creds}/${name}/<service>/<user>
+(files, mode 0600); the site CA certificate is ${creds}/pki/ca.crt.
 
   PostgreSQL over TLS (pgvector in appdb):
     PGPASSWORD="\$(cat ${creds}/${name}/postgresql/app)" psql "host=${ip} dbname=appdb user=app sslmode=verify-full sslrootcert=${creds}/pki/ca.crt" -c "SELECT extversion FROM pg_extension WHERE extname = 'vector'"
 
   Redis as the ACL user app (keys app:*):
-    REDISCLI_AUTH="\$(cat ${creds}/${name}/redis_app)" redis-cli -h ${ip} --user app SET app:hello world
+    REDISCLI_AUTH="\$(cat ${creds}/${name}/redis/app)" redis-cli -h ${ip} --user app SET app:hello world
 
   Remove it all: make demo-reset
 MSG

@@ -1,0 +1,54 @@
+"""Fixtures of the credentials scenario: the control node's credentials directory, the
+passwords the previous release generated (recorded by prepare.yml) and the target host.
+
+The host is reached with testinfra's podman backend (``podman exec``), the transport
+Molecule's podman driver uses, instead of one ansible ad-hoc run per command.
+"""
+import json
+import os
+from pathlib import Path
+
+import pytest
+import testinfra
+from testinfra.utils.ansible_runner import AnsibleRunner
+
+EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
+INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
+
+
+@pytest.fixture(scope="session")
+def host_name():
+    """Inventory name (and container name) of the one host of the scenario."""
+    return AnsibleRunner(INVENTORY).get_hosts("postgres")[0]
+
+
+@pytest.fixture(scope="session")
+def creds():
+    """<inventory_dir>/.credentials on the control node (stack_credentials_dir's default)."""
+    return EPHEMERAL / "inventory" / ".credentials"
+
+
+@pytest.fixture(scope="session")
+def before():
+    """Passwords the previous release generated, keyed service/user (prepare.yml)."""
+    return json.loads((EPHEMERAL / "passwords-before.json").read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="session")
+def node(host_name):
+    return testinfra.get_host("podman://" + host_name)
+
+
+@pytest.fixture(scope="session")
+def ip(node):
+    address = node.check_output("hostname -I").split()[0]
+    assert address.count(".") == 3, address
+    return address
+
+
+@pytest.fixture(scope="session")
+def site_ca(node, creds):
+    """The control node's site CA certificate, copied to the host for its clients."""
+    pem = (creds / "pki" / "ca.crt").read_text(encoding="utf-8")
+    node.run_expect([0], "printf '%%s' %s > /tmp/onprem-test-ca.crt", pem)
+    return "/tmp/onprem-test-ca.crt"
