@@ -34,7 +34,7 @@ description:
   - O(legacy) moves a secret from an older layout into place instead of generating a new
     one, keeping its value (upgrade path of the roles).
 author:
-  - onprem.stack contributors
+  - onprem.stack contributors (!UNKNOWN)
 options:
   _terms:
     description:
@@ -198,7 +198,7 @@ def generate(length, chars):
     :raises AnsibleLookupError: when ``length`` is outside ``MIN_LENGTH``..``MAX_LENGTH``.
     """
     _check_length(length)
-    return "".join(secrets.choice(chars) for _ in range(length))
+    return "".join(secrets.choice(chars) for dummy in range(length))
 
 
 def _check_length(length):
