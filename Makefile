@@ -40,6 +40,7 @@ lint: venv
 unit: venv
 	pytest -q tests
 
+# Each scenario: converge, idempotence, then its testinfra tests (molecule/<scenario>/tests/).
 molecule: venv images
 	set -e; for s in $(MOLECULE_SCENARIOS); do molecule test -s $$s; done
 

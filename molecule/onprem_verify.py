@@ -19,6 +19,7 @@ The one place that knows:
 import functools
 import os
 import pathlib
+import posixpath
 import shlex
 import subprocess
 
@@ -31,6 +32,32 @@ PODMAN_CONNECTIONS = ("podman", "containers.podman.podman")
 
 # Directory on a client host holding what Client.put() copies there (site CA, credentials), mode 0700.
 CLIENT_DIR = "/root/onprem-verify"
+
+# Host state the roles promise, as (path, user, group, mode) rows for test_file_owner_and_mode tests of every
+# scenario that installs the service (values from roles/<role>/tasks/*.yml).
+POSTGRESQL_CONF = "/etc/postgresql/17/main"
+POSTGRESQL_PACKAGES = ["postgresql-17", "postgresql-17-pgvector", "postgresql-client-17", "python3-psycopg2"]
+POSTGRESQL_UNITS = ["postgresql@17-main.service", "onprem-postgresql-backup.timer"]
+POSTGRESQL_FILES = [
+    (POSTGRESQL_CONF + "/tls", "postgres", "postgres", "0750"),
+    (POSTGRESQL_CONF + "/tls/server.crt", "postgres", "postgres", "0644"),
+    (POSTGRESQL_CONF + "/tls/server.key", "postgres", "postgres", "0600"),
+    (POSTGRESQL_CONF + "/conf.d/50-onprem.conf", "postgres", "postgres", "0644"),
+    (POSTGRESQL_CONF + "/pg_hba.conf", "postgres", "postgres", "0640"),
+    (POSTGRESQL_CONF + "/pg_ident.conf", "postgres", "postgres", "0640"),
+    ("/usr/local/sbin/onprem-postgresql-backup", "root", "root", "0755"),
+    ("/etc/systemd/system/onprem-postgresql-backup.service", "root", "root", "0644"),
+    ("/etc/systemd/system/onprem-postgresql-backup.timer", "root", "root", "0644"),
+    ("/var/backups/postgresql", "postgres", "postgres", "0700"),
+]
+REDIS_PACKAGES = ["redis-server", "redis-tools"]
+REGISTRY_PACKAGES = ["docker-registry", "apache2-utils", "skopeo"]
+REDIS_FILES = [
+    ("/etc/redis/redis.conf", "redis", "redis", "0640"),
+    ("/etc/redis/users.acl", "redis", "redis", "0600"),
+    ("/etc/redis/users.acl.next", "redis", "redis", "0600"),
+    ("/usr/local/sbin/onprem-redis-check", "root", "root", "0755"),
+]
 
 
 def inventory_dir():
@@ -219,6 +246,12 @@ def ansible_playbook(playbook, *args):
                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
 
 
+@functools.lru_cache(maxsize=None)
+def address(name):
+    """Return the IPv4 address (str) clients use for inventory host ``name`` (``ipv4()`` of it, cached)."""
+    return ipv4(get_host(name))
+
+
 class Client:
     """A host used as a client of the site: files from the control node in ``CLIENT_DIR``, commands that read them.
 
@@ -229,24 +262,36 @@ class Client:
         """Remember ``host`` and its inventory name; nothing is copied yet."""
         self.host = host
         self.name = inventory_name(host)
+        self._staged = {}
 
     def put(self, src, dest_name, mode="0600"):
         """Copy the control-node file ``src`` to ``CLIENT_DIR/<dest_name>`` on the client; return that path (str).
 
         Uses ``ansible.builtin.copy`` through the scenario inventory (testinfra's ``AnsibleRunner``), so a
-        secret goes from file to file and never through a command line.
+        secret goes from file to file and never through a command line. A file already put is not copied again.
 
         :param src: path on the control node (str or ``pathlib.Path``).
-        :param dest_name: file name under ``CLIENT_DIR`` (str).
+        :param dest_name: file name under ``CLIENT_DIR`` (str; ``dir/name`` makes the directory, mode 0700).
         :param mode: octal mode of the copy (str), ``0600`` by default.
         :raises AssertionError: when the copy fails, with Ansible's message (copy reports no file content).
         """
-        self.host.check_output("install -d -m 0700 %s", CLIENT_DIR)
         dest = "%s/%s" % (CLIENT_DIR, dest_name)
+        if self._staged.get(dest) == str(src):
+            return dest
+        self.host.check_output("install -d -m 0700 %s %s", CLIENT_DIR, posixpath.dirname(dest))
         args = "src=%s dest=%s mode=%s" % (shlex.quote(str(src)), shlex.quote(dest), mode)
         result = _runner().run_module(self.name, "ansible.builtin.copy", args, check=False)
         assert not result.get("failed"), "copying %s to %s:%s failed: %s" % (src, self.name, dest, result.get("msg"))
+        self._staged[dest] = str(src)
         return dest
+
+    def site_ca(self):
+        """Put the site CA certificate on the client (``CLIENT_DIR/site-ca.crt``, 0644); return its path (str)."""
+        return self.put(site_ca(), "site-ca.crt", mode="0644")
+
+    def secret(self, scope, service, name):
+        """Put one generated credential on the client (``CLIENT_DIR/<scope>-<service>-<name>``, 0600); return its path."""
+        return self.put(credential_path(scope, service, name), "%s-%s-%s" % (scope, service, name))
 
     def run(self, command, *args, env_files=None):
         """Run ``command`` (testinfra quoting: ``%s`` placeholders filled with quoted ``args``) on the client.
@@ -259,6 +304,40 @@ class Client:
         prefix = "".join('%s="$(cat %s)" ' % (var, shlex.quote(path)) for var, path in sorted((env_files or {}).items()))
         return self.host.run(prefix + command, *args)
 
+    def psql(self, server, sql, user="app", dbname="appdb", sslmode="verify-full", rootcert=None, wrong_password=False):
+        """Run ``sql`` with psql on the client against inventory host ``server`` over the network.
+
+        Connects to the server's IPv4 address, port 5432, as ``user`` with its generated password (credential
+        ``<server>/postgresql/<user>``, in ``PGPASSWORD``), ``sslrootcert`` the site CA unless ``rootcert`` is given.
+        ``wrong_password=True`` sends a made-up password instead. Needs psql on the client.
+
+        :returns: testinfra ``CommandResult``; stdout is psql's unaligned, tuples-only output (``-At``).
+        """
+        dsn = "host=%s port=5432 dbname=%s user=%s sslmode=%s sslrootcert=%s" % (
+            address(server), dbname, user, sslmode, rootcert or self.site_ca())
+        if wrong_password:
+            return self.run("PGPASSWORD=not-the-password psql %s -Atc %s", dsn, sql)
+        return self.run("psql %s -v ON_ERROR_STOP=1 --quiet -Atc %s", dsn, sql,
+                        env_files={"PGPASSWORD": self.secret(server, "postgresql", user)})
+
+    def redis_cli(self, server, *words, user="app"):
+        """Run ``redis-cli <words>`` on the client against inventory host ``server`` (its IPv4 address, port 6379).
+
+        ``user`` authenticates as that ACL user with its generated password (credential ``<server>/redis/<user>``,
+        in ``REDISCLI_AUTH``); ``user=None`` sends no AUTH; ``user="default"`` tries the default user with a
+        made-up password. Needs redis-cli on the client.
+
+        :returns: testinfra ``CommandResult``.
+        """
+        base = "redis-cli -h %s -p 6379 --no-auth-warning" % address(server)
+        placeholders = " %s" * len(words)
+        if user is None:
+            return self.run(base + placeholders, *words)
+        if user == "default":
+            return self.run(base + " --user default --pass not-the-password" + placeholders, *words)
+        return self.run(base + " --user %s" + placeholders, user, *words, env_files={"REDISCLI_AUTH": self.secret(server, "redis", user)})
+
     def cleanup(self):
         """Remove ``CLIENT_DIR`` (site CA and credentials) from the client."""
         self.host.run("rm -rf %s", CLIENT_DIR)
+        self._staged.clear()

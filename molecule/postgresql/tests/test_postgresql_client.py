@@ -15,24 +15,10 @@ SERVER = onprem_verify.host_names("postgres")[0]
 
 @pytest.fixture(scope="module")
 def psql(client):
-    """psql on the client with the site CA and ``app``'s password staged: ``psql(sql, sslmode=..., ...)``.
-
-    Returns a function ``(sql, sslmode="verify-full", password=True, rootcert=None) -> CommandResult``
-    connecting to ``appdb`` on the server as ``app``; ``password=False`` sends a wrong password instead.
-    """
+    """``psql(sql, **options)``: ``Client.psql`` against the server, with psql installed on the client first."""
     client.host.check_output("command -v psql || { DEBIAN_FRONTEND=noninteractive apt-get update -qq"
                              " && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends postgresql-client; }")
-    ca = client.put(onprem_verify.site_ca(), "site-ca.crt", mode="0644")
-    secret = client.put(onprem_verify.credential_path(SERVER, "postgresql", "app"), "pg-app")
-    server_ip = onprem_verify.ipv4(onprem_verify.get_host(SERVER))
-
-    def run(sql, sslmode="verify-full", password=True, rootcert=None):
-        dsn = "host=%s port=5432 dbname=appdb user=app sslmode=%s sslrootcert=%s" % (server_ip, sslmode, rootcert or ca)
-        if password:
-            return client.run("psql %s -v ON_ERROR_STOP=1 --quiet -Atc %s", dsn, sql, env_files={"PGPASSWORD": secret})
-        return client.run("PGPASSWORD=not-the-password psql %s -Atc %s", dsn, sql)
-
-    return run
+    return lambda sql, **options: client.psql(SERVER, sql, **options)
 
 
 def test_pgvector_knn_over_tls_verify_full(psql):
@@ -73,7 +59,7 @@ def test_plain_tcp_is_refused(psql):
 
 def test_wrong_password_is_refused(psql):
     """A wrong password is refused (scram-sha-256 over TLS)."""
-    result = psql("SELECT 1", password=False)
+    result = psql("SELECT 1", wrong_password=True)
     assert result.rc != 0
     assert "password authentication failed" in result.stderr
 

@@ -10,7 +10,7 @@ import onprem_verify
 
 testinfra_hosts = onprem_verify.hosts("postgres")
 
-CONF = "/etc/postgresql/17/main"
+CONF = onprem_verify.POSTGRESQL_CONF
 BACKUPS = "/var/backups/postgresql/appdb"
 
 
@@ -19,7 +19,7 @@ def sql(host, query, database="appdb"):
     return host.check_output("psql -U postgres -d %s -v ON_ERROR_STOP=1 -Atc %s", database, query)
 
 
-@pytest.mark.parametrize("name", ["postgresql-17", "postgresql-17-pgvector", "postgresql-client-17", "python3-psycopg2"])
+@pytest.mark.parametrize("name", onprem_verify.POSTGRESQL_PACKAGES)
 def test_package_installed(host, name):
     """The server, pgvector for it, the client and the driver Ansible's modules use are installed."""
     assert host.package(name).is_installed
@@ -30,7 +30,7 @@ def test_server_package_is_17(host):
     assert host.package("postgresql-17").version.startswith("17.")
 
 
-@pytest.mark.parametrize("unit", ["postgresql@17-main.service", "onprem-postgresql-backup.timer"])
+@pytest.mark.parametrize("unit", onprem_verify.POSTGRESQL_UNITS)
 def test_unit_enabled_and_running(host, unit):
     """The cluster's unit and the backup timer are enabled and active."""
     service = host.service(unit)
@@ -38,18 +38,7 @@ def test_unit_enabled_and_running(host, unit):
     assert service.is_running
 
 
-@pytest.mark.parametrize("path, user, group, mode", [
-    (CONF + "/tls", "postgres", "postgres", "0750"),
-    (CONF + "/tls/server.crt", "postgres", "postgres", "0644"),
-    (CONF + "/tls/server.key", "postgres", "postgres", "0600"),
-    (CONF + "/conf.d/50-onprem.conf", "postgres", "postgres", "0644"),
-    (CONF + "/pg_hba.conf", "postgres", "postgres", "0640"),
-    (CONF + "/pg_ident.conf", "postgres", "postgres", "0640"),
-    ("/usr/local/sbin/onprem-postgresql-backup", "root", "root", "0755"),
-    ("/etc/systemd/system/onprem-postgresql-backup.service", "root", "root", "0644"),
-    ("/etc/systemd/system/onprem-postgresql-backup.timer", "root", "root", "0644"),
-    ("/var/backups/postgresql", "postgres", "postgres", "0700"),
-])
+@pytest.mark.parametrize("path, user, group, mode", onprem_verify.POSTGRESQL_FILES)
 def test_file_owner_and_mode(host, path, user, group, mode):
     """Configuration, TLS and backup files exist with their owner, group and mode."""
     assert onprem_verify.owner_mode(host, path) == (user, group, mode)

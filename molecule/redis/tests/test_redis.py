@@ -16,26 +16,11 @@ testinfra_hosts = onprem_verify.hosts("redis")
 
 @pytest.fixture(scope="module")
 def cli(client):
-    """``cli(*words, user="app")`` runs redis-cli against the host's address; returns the CommandResult.
-
-    ``user="app"`` authenticates as the ACL user with its generated password, ``user=None`` sends no AUTH,
-    ``user="default"`` tries the default user with a guessed password.
-    """
-    secret = client.put(onprem_verify.credential_path(client.name, "redis", "app"), "redis-app")
-    address = onprem_verify.ipv4(client.host)
-
-    def run(*words, user="app"):
-        base = "redis-cli -h %s -p 6379 --no-auth-warning" % address
-        if user == "app":
-            return client.run(base + " --user app" + " %s" * len(words), *words, env_files={"REDISCLI_AUTH": secret})
-        if user == "default":
-            return client.run(base + " --user default --pass guess" + " %s" * len(words), *words)
-        return client.run(base + " %s" * len(words), *words)
-
-    return run
+    """``cli(*words, user="app")``: ``Client.redis_cli`` against the host itself."""
+    return lambda *words, user="app": client.redis_cli(client.name, *words, user=user)
 
 
-@pytest.mark.parametrize("name", ["redis-server", "redis-tools"])
+@pytest.mark.parametrize("name", onprem_verify.REDIS_PACKAGES)
 def test_package_installed(host, name):
     """The server and redis-cli are installed."""
     assert host.package(name).is_installed
@@ -48,12 +33,7 @@ def test_service_enabled_and_running(host):
     assert service.is_running
 
 
-@pytest.mark.parametrize("path, user, group, mode", [
-    ("/etc/redis/redis.conf", "redis", "redis", "0640"),
-    ("/etc/redis/users.acl", "redis", "redis", "0600"),
-    ("/etc/redis/users.acl.next", "redis", "redis", "0600"),
-    ("/usr/local/sbin/onprem-redis-check", "root", "root", "0755"),
-])
+@pytest.mark.parametrize("path, user, group, mode", onprem_verify.REDIS_FILES)
 def test_file_owner_and_mode(host, path, user, group, mode):
     """Configuration and ACL files (password hashes) exist with their owner, group and mode."""
     assert onprem_verify.owner_mode(host, path) == (user, group, mode)

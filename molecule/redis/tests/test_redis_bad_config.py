@@ -38,6 +38,5 @@ def test_redis_conf_unchanged(host, client, attempt):
 def test_still_serving_the_acl_user(host, client, attempt):
     """Redis still runs and answers app (AUTH, then PING)."""
     assert host.service("redis-server.service").is_running
-    secret = client.put(onprem_verify.credential_path(client.name, "redis", "app"), "redis-app")
-    result = client.run("redis-cli -h %s --no-auth-warning --user app PING", onprem_verify.ipv4(host), env_files={"REDISCLI_AUTH": secret})
+    result = client.redis_cli(client.name, "PING")
     assert result.stdout.strip() == "PONG", result.stderr
