@@ -43,17 +43,17 @@ def installed_origins(host, package):
     """Return the origins (list of str, e.g. ``file:/var/lib/... ./ Packages``) of the installed version of ``package``.
 
     Parses ``apt-cache policy`` (apt's documented output: the installed version's line starts with ``***``, its
-    origins follow, one per line as ``<priority> <uri> <suite> <component/type>``, until the next version line).
+    origins follow, indented deeper, one per line as ``<priority> <uri> <suite> <type>`` or ``<priority>
+    /var/lib/dpkg/status``, until the next version line).
     """
     lines = host.check_output("apt-cache policy %s", package).splitlines()
     starts = [i for i, line in enumerate(lines) if line.lstrip().startswith("*** ")]
     assert starts, "%s is not installed on %s" % (package, host.backend.hostname)
     origins = []
     for line in lines[starts[0] + 1:]:
-        words = line.split()
-        if len(words) < 3 or not words[0].isdigit():
+        if not line.startswith(" " * 6):  # version lines are indented 5 (" *** " or 5 spaces), origins 8
             break
-        origins.append(" ".join(words[1:]))
+        origins.append(" ".join(line.split()[1:]))
     return origins
 
 
