@@ -20,8 +20,10 @@ ONE = [image for image in BUNDLE["images"] if image["ref"] == "docker.io/app/one
 
 @pytest.fixture(scope="module")
 def skopeo(client):
-    """skopeo on the client (from the bundle repository), the site CA in a cert dir and a login; returns
-    ``(cert_dir, authfile)`` paths on the client."""
+    """skopeo on the client (from the bundle repository), the site CA in a cert dir and a login.
+
+    Returns the paths on the client: ``{"cert_dir": directory holding the site CA, "auth": skopeo auth file}``.
+    """
     client.host.check_output("DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends skopeo")
     ca = client.put(onprem_verify.site_ca(), "certs/ca.crt", mode="0644")
     cert_dir = ca.rsplit("/", 1)[0]
@@ -29,7 +31,7 @@ def skopeo(client):
     result = client.run("skopeo login --authfile %s --cert-dir %s --username onprem --password-stdin %s < %s",
                         auth, cert_dir, REGISTRY, client.secret("site", "registry", "onprem"))
     assert result.rc == 0, result.stderr
-    return cert_dir, auth
+    return {"cert_dir": cert_dir, "auth": auth}
 
 
 @pytest.mark.parametrize("path, user, group, mode", onprem_verify.POSTGRESQL_FILES + onprem_verify.REDIS_FILES)
@@ -54,7 +56,7 @@ def test_listening_socket(host, spec):
 
 def test_pull_with_ca_and_credentials(client, skopeo):
     """app/one:1.0 is pulled over TLS with auth, at the digest bundle.json records."""
-    cert_dir, auth = skopeo
+    cert_dir, auth = skopeo["cert_dir"], skopeo["auth"]
     assert len(ONE) == 1, [image["ref"] for image in BUNDLE["images"]]
     inspected = json.loads(client.host.check_output("skopeo inspect --cert-dir %s --authfile %s docker://%s/app/one:1.0", cert_dir, auth, REGISTRY))
     assert inspected["Digest"] == ONE[0]["digest"]
@@ -66,7 +68,7 @@ def test_pull_with_ca_and_credentials(client, skopeo):
 
 def test_without_credentials_the_registry_refuses(client, skopeo):
     """An anonymous request is refused by the registry (htpasswd)."""
-    cert_dir, _ = skopeo
+    cert_dir = skopeo["cert_dir"]
     result = client.host.run("skopeo inspect --raw --cert-dir %s docker://%s/app/one:1.0", cert_dir, REGISTRY)
     assert result.rc != 0
     assert "authentication required" in result.stderr.lower() or "unauthorized" in result.stderr.lower(), result.stderr
@@ -74,7 +76,7 @@ def test_without_credentials_the_registry_refuses(client, skopeo):
 
 def test_without_the_site_ca_tls_fails(client, skopeo):
     """Without the site CA the client refuses the registry's certificate."""
-    _, auth = skopeo
+    auth = skopeo["auth"]
     result = client.host.run("skopeo inspect --raw --authfile %s docker://%s/app/one:1.0", auth, REGISTRY)
     assert result.rc != 0
     assert "x509" in result.stderr or "certificate" in result.stderr, result.stderr

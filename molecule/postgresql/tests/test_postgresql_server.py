@@ -86,8 +86,7 @@ def test_backup_retention_and_restore(host):
     """Three runs of the backup service keep two dumps (retention 2); the newest restores with its vectors."""
     sql(host, "DROP TABLE IF EXISTS backupcheck; CREATE TABLE backupcheck (name text, embedding vector(3));"
               " INSERT INTO backupcheck VALUES ('near', '[1,1,1]'), ('far', '[9,9,9]')")
-    for _ in range(3):
-        host.check_output("systemctl restart onprem-postgresql-backup.service")
+    host.check_output("for run in 1 2 3; do systemctl restart onprem-postgresql-backup.service || exit 1; done")
     dumps = sorted(host.check_output("find %s -maxdepth 1 -name 'appdb-*.dump' -printf '%%T@ %%p\\n'", BACKUPS).splitlines())
     assert len(dumps) == 2, dumps
     newest = dumps[-1].split(" ", 1)[1]
