@@ -51,7 +51,8 @@ PYTEST_ARGS ?= tests
 unit: venv
 	pytest -q -rs $(PYTEST_ARGS)
 
-# Every scenario runs (and is recorded) even when an earlier one fails.
+# Each scenario: converge, idempotence, then its testinfra tests (molecule/<scenario>/tests/);
+# every scenario runs (and is recorded) even when an earlier one fails.
 molecule: venv images
 	@rc=0; for s in $(MOLECULE_SCENARIOS); do \
 	  $(SUMMARY) run molecule:$$s -- molecule test -s $$s || rc=1; done; exit $$rc
