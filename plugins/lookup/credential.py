@@ -18,14 +18,11 @@ description:
   - When the file does not exist it is generated (O(length) characters drawn from
     O(chars) with Python's C(secrets) module) and written atomically, so that every later
     run, and every host of the same run, gets the same value.
-  - Files are created with mode C(0600), directories with mode C(0700). The file is
-    written to a temporary file in the same directory and then linked to its name, so it
-    is never seen partially written, and two processes generating the same secret at
-    the same time (forks of one run, or two runs) both return the one that was linked
-    first.
-  - The lookup refuses (raises an error naming the path and its mode) a credentials,
-    scope or service directory, or a secret file, that is accessible to its group or to
-    others. Fix it with C(chmod 0700 <dir>) / C(chmod 0600 <file>).
+  - Files are created with mode C(0600), directories C(0700); a file is written to a
+    temporary file beside it, then linked to its name: never seen partially written, and
+    two processes generating it at once (forks, or two runs) both return the first one linked.
+  - It refuses (an error naming the path and its mode) a credentials, scope or service
+    directory, or a secret file, open to its group or others (C(chmod 0700 <dir>), C(chmod 0600 <file>)).
   - Use it only for values the user did not supply, with an inline condition, never with
     the C(default) filter, which evaluates its argument, and so this lookup, even when
     the value is set (Jinja is eager). The condition
@@ -260,14 +257,22 @@ def read_secret(path):
     if not stat.S_ISREG(st.st_mode):
         raise AnsibleLookupError("onprem.stack.credential: %s is not a regular file" % path)
     _refuse_open(path, st, "secret file", "0600")
+    return _read_value(path, "", "remove it to have a new secret generated, or write the secret into it")
+
+
+def _read_value(path, what, if_empty):
+    """Return the secret in the file ``path`` (str, trailing newline removed).
+
+    ``what`` names the file in errors (e.g. ``"legacy secret "``), ``if_empty`` says what to do about an empty one.
+    :raises AnsibleLookupError: when the file cannot be read, is not UTF-8 or is empty.
+    """
     try:
         with open(path, "rb") as handle:
             value = to_text(handle.read(), errors="surrogate_or_strict").rstrip("\r\n")
     except (OSError, UnicodeError) as exc:
-        raise AnsibleLookupError("onprem.stack.credential: cannot read %s: %s" % (path, exc))
+        raise AnsibleLookupError("onprem.stack.credential: cannot read %s%s: %s" % (what, path, exc))
     if not value:
-        raise AnsibleLookupError("onprem.stack.credential: %s is empty; remove it to have a new secret generated, "
-                                 "or write the secret into it" % path)
+        raise AnsibleLookupError("onprem.stack.credential: %s%s is empty; %s" % (what, path, if_empty))
     return value
 
 
@@ -332,14 +337,7 @@ def migrate(legacy, path, check_mode=False):
         return None
     if not stat.S_ISREG(st.st_mode):
         raise AnsibleLookupError("onprem.stack.credential: legacy secret %s is not a regular file" % legacy)
-    try:
-        with open(legacy, "rb") as handle:
-            value = to_text(handle.read(), errors="surrogate_or_strict").rstrip("\r\n")
-    except (OSError, UnicodeError) as exc:
-        raise AnsibleLookupError("onprem.stack.credential: cannot read legacy secret %s: %s" % (legacy, exc))
-    if not value:
-        raise AnsibleLookupError("onprem.stack.credential: legacy secret %s is empty; remove it to have a new "
-                                 "secret generated in %s" % (legacy, path))
+    value = _read_value(legacy, "legacy secret ", "remove it to have a new secret generated in %s" % path)
     if check_mode:
         return value
     try:
@@ -416,9 +414,8 @@ def credential(base, scope, service, name, length=32, chars="", legacy=None, che
 def read_secret_loose(path):
     """Return the content (str, trailing CR/LF removed) of ``path``, or None when unreadable."""
     try:
-        with open(path, "rb") as handle:
-            return to_text(handle.read(), errors="surrogate_or_strict").rstrip("\r\n")
-    except (OSError, UnicodeError):
+        return _read_value(path, "", "")
+    except AnsibleLookupError:
         return None
 
 
