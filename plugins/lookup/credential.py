@@ -19,7 +19,7 @@ description:
     O(chars) with Python's C(secrets) module) and written atomically, so that every later
     run, and every host of the same run, gets the same value.
   - Files are created with mode C(0600), directories C(0700); a file is written to a
-    temporary file beside it, then linked to its name: never seen partially written, and
+    temporary file beside it, then linked to its name (never seen partially written), and
     two processes generating it at once (forks, or two runs) both return the first one linked.
   - It refuses (an error naming the path and its mode) a credentials, scope or service
     directory, or a secret file, open to its group or others (C(chmod 0700 <dir>), C(chmod 0600 <file>)).
