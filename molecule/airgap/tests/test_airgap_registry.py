@@ -43,7 +43,7 @@ def test_registry_unit(host):
     ("/etc/onprem-registry/config.yml", "root", "docker-registry", "0640"),
     ("/etc/onprem-registry/htpasswd", "root", "docker-registry", "0640"),
     ("/etc/onprem-registry/tls", "root", "docker-registry", "0750"),
-    ("/etc/onprem-registry/tls/server.crt", "root", "root", "0644"),
+    ("/etc/onprem-registry/tls/server.crt", "root", "docker-registry", "0644"),
     ("/etc/onprem-registry/tls/server.key", "root", "docker-registry", "0640"),
     ("/etc/onprem-registry/ca/ca.crt", "root", "root", "0644"),
     ("/etc/containers/certs.d/localhost:5000/ca.crt", "root", "root", "0644"),
