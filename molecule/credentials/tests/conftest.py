@@ -44,11 +44,3 @@ def ip(node):
     address = node.check_output("hostname -I").split()[0]
     assert address.count(".") == 3, address
     return address
-
-
-@pytest.fixture(scope="session")
-def site_ca(node, creds):
-    """The control node's site CA certificate, copied to the host for its clients."""
-    pem = (creds / "pki" / "ca.crt").read_text(encoding="utf-8")
-    node.run_expect([0], "printf '%%s' %s > /tmp/onprem-test-ca.crt", pem)
-    return "/tmp/onprem-test-ca.crt"

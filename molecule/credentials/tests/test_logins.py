@@ -4,61 +4,81 @@ import ssl
 import urllib.error
 import urllib.request
 
+import pytest
+
+import onprem_verify
+
 PG_SUPPLIED = "Supplied-PG-passw0rd"
 REDIS_SUPPLIED = "Supplied-Redis-passw0rd"
 REGISTRY_SUPPLIED = "Supplied-Registry-passw0rd"
+SSL_QUERY = "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()"
 
 
 def _read(creds, rel):
     return (creds / rel).read_text(encoding="utf-8").rstrip("\n")
 
 
-def _psql(node, ip, ca, user, password):
-    return node.run(
-        "PGPASSWORD=%s psql %s -Atc %s", password,
-        f"host={ip} dbname=appdb user={user} sslmode=verify-full sslrootcert={ca}",
-        "SELECT ssl FROM pg_stat_ssl WHERE pid = pg_backend_pid()")
+@pytest.fixture(scope="module")
+def client(host_name):
+    """The host itself as the client (``onprem_verify.Client``): generated passwords reach the programs from files
+    copied to it, never on a command line; its staged files are removed afterwards."""
+    staged = onprem_verify.Client(onprem_verify.get_host(host_name))
+    yield staged
+    staged.cleanup()
 
 
-def test_postgresql_generated_password_over_tls(node, ip, site_ca, creds, host_name):
-    res = _psql(node, ip, site_ca, "app", _read(creds, f"{host_name}/postgresql/app"))
+def _psql_supplied(client, host_name, password):
+    """psql over TLS as ``vaulted`` with ``password`` (the scenario's supplied value, not a generated secret)."""
+    dsn = "host=%s dbname=appdb user=vaulted sslmode=verify-full sslrootcert=%s" % (
+        onprem_verify.address(host_name), client.site_ca())
+    return client.run("PGPASSWORD=%s psql %s -Atc %s", password, dsn, SSL_QUERY)
+
+
+def test_postgresql_generated_password_over_tls(client, host_name):
+    res = client.psql(host_name, SSL_QUERY, user="app")
     assert res.rc == 0 and res.stdout.strip() == "t", res.stderr
 
 
-def test_postgresql_supplied_password_over_tls(node, ip, site_ca):
-    res = _psql(node, ip, site_ca, "vaulted", PG_SUPPLIED)
+def test_postgresql_supplied_password_over_tls(client, host_name):
+    res = _psql_supplied(client, host_name, PG_SUPPLIED)
     assert res.rc == 0 and res.stdout.strip() == "t", res.stderr
 
 
-def test_postgresql_refuses_a_wrong_password(node, ip, site_ca):
-    res = _psql(node, ip, site_ca, "vaulted", "not-the-password")
+def test_postgresql_refuses_a_wrong_password(client, host_name):
+    res = _psql_supplied(client, host_name, "not-the-password")
     assert res.rc != 0 and "password authentication failed" in res.stderr
 
 
-def _redis(node, ip, user, password):
-    return node.run("REDISCLI_AUTH=%s redis-cli -h %s --user %s PING", password, ip, user)
+def _redis_ping(client, host_name, user, password=None):
+    """PING as ``user``: with the generated password (from its staged file) when ``password`` is None."""
+    base = "redis-cli -h %s --no-auth-warning --user %s PING"
+    if password is None:
+        return client.run(base, onprem_verify.address(host_name), user,
+                          env_files={"REDISCLI_AUTH": client.secret(host_name, "redis", user)})
+    return client.run("REDISCLI_AUTH=%s " + base, password, onprem_verify.address(host_name), user)
 
 
-def test_redis_moved_passwords(node, ip, creds, host_name):
+def test_redis_moved_passwords(client, host_name):
     for user in ("app", "default"):
-        res = _redis(node, ip, user, _read(creds, f"{host_name}/redis/{user}"))
+        res = _redis_ping(client, host_name, user)
         assert res.stdout.strip() == "PONG", f"{user}: {res.stdout} {res.stderr}"
 
 
-def test_redis_supplied_password(node, ip):
-    assert _redis(node, ip, "vaulted", REDIS_SUPPLIED).stdout.strip() == "PONG"
+def test_redis_supplied_password(client, host_name):
+    assert _redis_ping(client, host_name, "vaulted", REDIS_SUPPLIED).stdout.strip() == "PONG"
 
 
-def test_redis_refuses_a_wrong_password(node, ip):
-    res = _redis(node, ip, "vaulted", "not-the-password")
+def test_redis_refuses_a_wrong_password(client, host_name):
+    res = _redis_ping(client, host_name, "vaulted", "not-the-password")
     assert "WRONGPASS" in res.stdout + res.stderr
 
 
-def test_registry_htpasswd(node, creds):
-    for user, password in (("onprem", _read(creds, "site/registry/onprem")), ("vaulted", REGISTRY_SUPPLIED)):
-        res = node.run("htpasswd -vb /etc/onprem-registry/htpasswd %s %s", user, password)
-        assert res.rc == 0, f"{user}: {res.stderr}"
-    assert node.run("htpasswd -vb /etc/onprem-registry/htpasswd %s %s", "vaulted", "not-the-password").rc != 0
+def test_registry_htpasswd(client):
+    htpasswd = "/etc/onprem-registry/htpasswd"
+    res = client.run("htpasswd -v -i %s onprem < %s", htpasswd, client.secret("site", "registry", "onprem"))
+    assert res.rc == 0, res.stderr
+    assert client.run("htpasswd -vb %s vaulted %s", htpasswd, REGISTRY_SUPPLIED).rc == 0
+    assert client.run("htpasswd -vb %s vaulted not-the-password", htpasswd).rc != 0
 
 
 def _v2(ip, creds, user=None, password=None):
