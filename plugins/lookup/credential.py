@@ -250,22 +250,27 @@ def read_secret(path):
     :raises AnsibleLookupError: when the file is accessible to group or others, is not a
         regular file, cannot be read or is empty.
     """
+    st = _stat_file(path, "")
+    if st is None:
+        return None
+    _refuse_open(path, st, "secret file", "0600")
+    return _read_value(path, "", "remove it to have a new secret generated, or write the secret into it")
+
+
+def _stat_file(path, what):
+    """Return ``os.stat(path)``, None when missing; ``what`` names it in errors. Raises AnsibleLookupError if not a file."""
     try:
         st = os.stat(path)
     except FileNotFoundError:
         return None
     if not stat.S_ISREG(st.st_mode):
-        raise AnsibleLookupError("onprem.stack.credential: %s is not a regular file" % path)
-    _refuse_open(path, st, "secret file", "0600")
-    return _read_value(path, "", "remove it to have a new secret generated, or write the secret into it")
+        raise AnsibleLookupError("onprem.stack.credential: %s%s is not a regular file" % (what, path))
+    return st
 
 
 def _read_value(path, what, if_empty):
-    """Return the secret in the file ``path`` (str, trailing newline removed).
-
-    ``what`` names the file in errors (e.g. ``"legacy secret "``), ``if_empty`` says what to do about an empty one.
-    :raises AnsibleLookupError: when the file cannot be read, is not UTF-8 or is empty.
-    """
+    """Return the secret in ``path`` (str, trailing newline removed); ``what`` names the file in errors, ``if_empty``
+    says what to do about an empty one. Raises AnsibleLookupError when unreadable, not UTF-8 or empty."""
     try:
         with open(path, "rb") as handle:
             value = to_text(handle.read(), errors="surrogate_or_strict").rstrip("\r\n")
@@ -331,12 +336,8 @@ def migrate(legacy, path, check_mode=False):
 
     :raises AnsibleLookupError: when ``legacy`` cannot be read or is empty, or on an I/O error.
     """
-    try:
-        st = os.stat(legacy)
-    except FileNotFoundError:
+    if _stat_file(legacy, "legacy secret ") is None:
         return None
-    if not stat.S_ISREG(st.st_mode):
-        raise AnsibleLookupError("onprem.stack.credential: legacy secret %s is not a regular file" % legacy)
     value = _read_value(legacy, "legacy secret ", "remove it to have a new secret generated in %s" % path)
     if check_mode:
         return value
