@@ -19,7 +19,10 @@ mkdir -p "${cache}"
 has() {
   [ -x "$1" ] || return 1
   case "$(basename "$1")" in
-    kubectl) "$1" version --client 2>/dev/null | grep -qx "Client Version: $2" ;;
+    # output captured first: with pipefail, `kubectl | grep -q` fails when grep exits
+    # before kubectl has written its last line (SIGPIPE, exit 141)
+    kubectl) local out; out="$("$1" version --client 2>/dev/null)" || return 1
+             grep -qx "Client Version: $2" <<<"${out}" ;;
     *) [ "$("$1" version --template '{{ .Version }}' 2>/dev/null)" = "$2" ] ;;
   esac
 }
