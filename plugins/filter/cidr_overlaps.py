@@ -1,0 +1,77 @@
+# -*- coding: utf-8 -*-
+# Copyright: onprem.stack contributors
+# Apache License 2.0 (see LICENSE)
+"""Filter ``onprem.stack.cidr_overlaps``: which of several named networks overlap."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+DOCUMENTATION = r"""
+name: cidr_overlaps
+short_description: Name the pairs of networks (CIDRs or addresses) that overlap
+version_added: 0.3.0
+description:
+  - Takes a dict of name to network and returns one message per overlapping pair, e.g.
+    C(cluster-cidr 10.42.0.0/16 overlaps service-cidr 10.42.128.0/17). An empty list
+    means no overlap. The k3s role uses it for C(cluster-cidr), C(service-cidr) and the node address.
+  - A value may hold several networks separated by commas (k3s dual-stack notation,
+    C(10.42.0.0/16,2001:cafe:42::/56)); a plain address counts as a /32 (/128) network.
+  - Networks are parsed with Python's C(ipaddress) module (C(strict=False): host bits allowed).
+options:
+  _input:
+    description: Dict of name (str) to network (str).
+    type: dict
+    required: true
+"""
+
+EXAMPLES = r"""
+- name: Pod and service networks do not overlap
+  ansible.builtin.assert:
+    that: "{{ {'cluster-cidr': '10.42.0.0/16', 'service-cidr': '10.43.0.0/16'} | onprem.stack.cidr_overlaps | length == 0 }}"
+"""
+
+RETURN = r"""
+_value:
+  description: One message per overlapping pair, in the order of the input; empty when none overlap.
+  type: list
+  elements: str
+"""
+
+import ipaddress
+
+from ansible.errors import AnsibleFilterError
+from ansible.module_utils.common.text.converters import to_text
+
+
+def cidr_overlaps(networks):
+    """Return messages naming each pair of overlapping networks.
+
+    :param networks: dict of name (str) to a network, address, or comma-separated list of them (str).
+    :returns: list of str, one per overlapping pair (empty when none overlap).
+    :raises AnsibleFilterError: when the input is not a dict or a value is not a network or address,
+        naming the entry and the value found.
+    """
+    if not isinstance(networks, dict):
+        raise AnsibleFilterError("cidr_overlaps: expected a dict of name to network, got %r" % (networks,))
+    parsed = []
+    for name, value in networks.items():
+        for part in to_text(value).split(","):
+            part = part.strip()
+            try:
+                parsed.append((to_text(name), part, ipaddress.ip_network(part, strict=False)))
+            except ValueError:
+                raise AnsibleFilterError("cidr_overlaps: %s is %r, which is not a CIDR network or IP address" % (name, part))
+    found = []
+    for i, (name_a, text_a, net_a) in enumerate(parsed):
+        for name_b, text_b, net_b in parsed[i + 1:]:
+            if name_a != name_b and net_a.version == net_b.version and net_a.overlaps(net_b):
+                found.append("%s %s overlaps %s %s" % (name_a, text_a, name_b, text_b))
+    return found
+
+
+class FilterModule(object):
+    """onprem.stack network filters."""
+
+    def filters(self):
+        return {"cidr_overlaps": cidr_overlaps}
