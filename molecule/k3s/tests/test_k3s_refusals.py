@@ -52,7 +52,7 @@ def test_unreachable_server_refused_before_start(host):
 
 def test_short_token_refused(host):
     before = host.file("/etc/rancher/k3s/token").sha256sum
-    result = onprem_verify.ansible_playbook("converge.yml", "--limit", JOINING, "-e", json.dumps({"k3s_token": "short"}))
+    result = onprem_verify.ansible_playbook("validate.yml", "--limit", JOINING, "-e", json.dumps({"k3s_token": "short"}))
     assert result.returncode != 0, result.stdout[-3000:]
     assert "k3s_token and k3s_agent_token must be empty" in result.stdout
     assert "short" not in result.stdout.replace("k3s_token and", "")  # the value itself is never printed
