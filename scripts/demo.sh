@@ -40,7 +40,31 @@ for _ in $(seq 1 150); do
   sleep 0.2
 done
 
-ansible-playbook site.yml -i inventories/local "$@"
+# The cluster layer: a single k3s server on the same host, from K3S_ARTIFACTS_DIR (a k3s
+# release's k3s, sha256sum-amd64.txt and k3s-airgap-images-amd64.tar.zst) or from the
+# upstream release when this host reaches it; left out otherwise, and said so.
+k3s_version="$(sed -n 's/^k3s_version: *//p' roles/k3s/defaults/main.yml)"
+k3s_release="https://github.com/k3s-io/k3s/releases/download/${k3s_version/+/%2B}"
+k3s_inventory=()
+k3s_note=""
+if [ -n "${K3S_ARTIFACTS_DIR:-}" ] || curl -fsSL -o /dev/null --max-time 10 "${k3s_release}/sha256sum-amd64.txt" 2>/dev/null; then
+  k3s_file="$(mktemp --suffix=.yml)"
+  trap 'rm -f "${k3s_file}"' EXIT
+  {
+    echo "k3s_server:"
+    echo "  hosts:"
+    echo "    ${name}:"
+    echo "  vars:"
+    [ -n "${K3S_ARTIFACTS_DIR:-}" ] && echo "    k3s_artifacts_dir: \"$(realpath "${K3S_ARTIFACTS_DIR}")\""
+  } > "${k3s_file}"
+  k3s_inventory=(-i "${k3s_file}")
+  k3s_note="k3s ${k3s_version}: single server on ${name} (from ${K3S_ARTIFACTS_DIR:-the upstream release}); kubeconfig in ${creds}/site/k3s/kubeconfig"
+else
+  k3s_note="k3s cluster layer LEFT OUT: K3S_ARTIFACTS_DIR is not set and the upstream release (${k3s_release}) is not reachable from this host. Set K3S_ARTIFACTS_DIR to a directory with k3s, sha256sum-amd64.txt and k3s-airgap-images-amd64.tar.zst to add it."
+fi
+echo "demo.sh: ${k3s_note}"
+
+ansible-playbook site.yml -i inventories/local "${k3s_inventory[@]}" "$@"
 
 ip="$(podman inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "${name}")"
 cat <<MSG
@@ -53,6 +77,8 @@ onprem-local is ready at ${ip}. Passwords are in ${creds}/${name}/<service>/<use
 
   Redis as the ACL user app (keys app:*):
     REDISCLI_AUTH="\$(cat ${creds}/${name}/redis/app)" redis-cli -h ${ip} --user app SET app:hello world
+
+  ${k3s_note}
 
   Remove it all: make demo-reset
 MSG
