@@ -17,7 +17,7 @@ description:
     means no overlap. The k3s role uses it for C(cluster-cidr), C(service-cidr) and the node address.
   - A value may hold several networks separated by commas (k3s dual-stack notation,
     C(10.42.0.0/16,2001:cafe:42::/56)); a plain address counts as a /32 (/128) network.
-  - Networks are parsed with Python's C(ipaddress) module (C(strict=False): host bits allowed).
+  - Networks are parsed with Python's C(ipaddress) module, host bits allowed (C(strict=False)).
 options:
   _input:
     description: Dict of name (str) to network (str).

@@ -5,8 +5,6 @@ second one (K3S_UPGRADE_ARTIFACTS_DIR). The CI host cannot fetch or run k3s
 """
 import os
 
-import pytest
-
 import onprem_verify
 from skips import skip_not_provided  # pylint: disable=import-error
 

@@ -29,13 +29,13 @@ def bad_checksum(host):
 
 
 def test_wrong_checksum_fails_naming_the_file(bad_checksum):
-    _, result = bad_checksum
+    result = bad_checksum[1]
     assert result.returncode != 0, result.stdout[-3000:]
     assert "k3s-bad/k3s: sha256" in result.stdout and "nothing was installed" in result.stdout, result.stdout[-3000:]
 
 
 def test_wrong_checksum_leaves_the_binary(host, bad_checksum):
-    before, _ = bad_checksum
+    before = bad_checksum[0]
     assert host.file("/usr/local/bin/k3s").sha256sum == before
 
 
