@@ -37,3 +37,5 @@ def test_example_inventory_passes_role_validation():
     assert "ok=" in res.stdout and "failed=0" in res.stdout
     # It really validated (the assertions ran) for db-1.
     assert "Validate | postgresql_client_cidrs" in res.stdout
+    # ... and for the k3s servers and agents.
+    assert "Validate | odd number of servers" in res.stdout
