@@ -111,10 +111,8 @@ def test_pgdg_packages_found_right_after_the_repository_is_added(target, tmp_pat
         "vars": {"postgresql_version": 16, "postgresql_package_source": "pgdg",
                  "postgresql_pgdg_repo_url": "file:///srv/pgdg",
                  "postgresql_pgdg_key_url": "file:///srv/pgdg/key.asc"},
-        "tasks": [{"name": "OS data", "ansible.builtin.include_role": {"name": "onprem.stack.postgresql",
-                                                                        "tasks_from": "os_vars.yml"}},
-                  {"name": "Install", "ansible.builtin.include_role": {"name": "onprem.stack.postgresql",
-                                                                       "tasks_from": "install.yml"}}]}]))
+        "tasks": [{"name": step, "ansible.builtin.include_role": {"name": "onprem.stack.postgresql", "tasks_from": tasks}}
+                  for step, tasks in (("OS data", "os_vars.yml"), ("Install", "install.yml"))]}]))
     inventory = tmp_path / "hosts.yml"
     inventory.write_text(yaml.safe_dump({"all": {"hosts": {target: {
         "ansible_connection": "containers.podman.podman", "ansible_python_interpreter": "/usr/bin/python3"}}}}))
