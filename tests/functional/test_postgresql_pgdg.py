@@ -12,7 +12,7 @@ archive, in a podman container of the Debian 12 test image (`make images`) whose
 lists were just refreshed from Debian's archive (so cache_valid_time: 3600 alone would
 skip the refresh after PGDG is added). The stand-ins' version (99.0) is above Debian's,
 so apt takes them from the stand-in repository. Needs podman, that image and Debian's
-archive. Cost: about 40 s.
+archive. Cost: 50-80 s on the 2-core CI host (most of it apt-get update and python3-debian).
 """
 import gzip
 import hashlib
