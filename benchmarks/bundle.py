@@ -178,6 +178,16 @@ def main():
         fig["bundle_noop_changed"] = int(p.stdout.rsplit("changed=", 1)[1].split()[0])
         fig["noop_over_build"] = round(fig["bundle_noop_s"] / fig["bundle_build_s"], 3)
         fig["bundle_bytes"] = du(work / "out" / "bundle")
+
+        # 4. what the default stack_bundle_verify_mode=full (every sha256) costs over quick (sizes)
+        for mode in ("quick", "full"):
+            margs = work / ("verify-%s.json" % mode)
+            margs.write_text(json.dumps({"ANSIBLE_MODULE_ARGS": {
+                "path": str(work / "out" / "bundle"), "state": "verified", "mode": mode}}))
+            t, p = timed([sys.executable, "-m", "ansible_collections.onprem.stack.plugins.modules.bundle", str(margs)],
+                         env=dict(os.environ, PYTHONPATH=str(REPO / "collections")))
+            assert not json.loads(p.stdout).get("failed"), p.stdout
+            fig["verify_%s_s" % mode] = round(t, 2)
         fig["os_image"] = os_image
     finally:
         reg.stop()
@@ -193,6 +203,9 @@ def main():
           % (fig["os_image"], fig["bundle_build_s"], fig["bundle_noop_s"], fig["bundle_noop_changed"],
              fig["noop_over_build"]))
     print("bundle directory bytes:                           %d" % fig["bundle_bytes"])
+    print("bundle verify quick vs full (default, sha256):    %.2f s vs %.2f s  (%.0f MiB/s hashed)"
+          % (fig["verify_quick_s"], fig["verify_full_s"],
+             fig["bundle_bytes"] / 1048576 / max(fig["verify_full_s"] - fig["verify_quick_s"], 0.01)))
     if a.json:
         Path(a.json).write_text(json.dumps(fig, indent=1))
 

@@ -31,8 +31,9 @@ def render():
         "Collection-wide: `stack_credentials_dir` (control-node directory for generated",
         "passwords and the site CA; default `<inventory>/.credentials`), `stack_airgap`",
         "(install from the bundle only; default false), `stack_bundle_dir` (the bundle on the",
-        "control node; default `<inventory>/bundle`), `stack_bundle_verify_mode` (`quick`:",
-        "sizes, `full`: every sha256; default quick). The `bundle_*` variables belong to the",
+        "control node; default `<inventory>/bundle`), `stack_bundle_verify_mode` (`full`:",
+        "every sha256, the default, which the bundle's apt repository is trusted on; `quick`:",
+        "sizes only, an explicit opt-out). The `bundle_*` variables belong to the",
         "role `onprem.stack.bundle`, which `playbooks/bundle.yml` runs on the control node.",
         "",
     ]

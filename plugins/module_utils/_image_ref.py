@@ -184,3 +184,29 @@ def unique_images(images):
         else:
             out[key] = dict(item, charts=sorted(charts))
     return list(out.values())
+
+
+def registry_collisions(refs):
+    """Find the images that would land on the same name in one registry.
+
+    Mirroring keeps an image's repository and tag but replaces its registry host (the
+    site registry serves ``docker.io/library/x:1`` and ``quay.io/library/x:1`` both as
+    ``<site>/library/x:1``), so two references that differ only by registry host (or,
+    for the same tag, only by digest) would overwrite each other there.
+
+    :param refs: iterable of image reference strings (any form ``parse_image_ref`` takes).
+    :returns: list of ``(name, [ref, ref, ...])``, ``name`` the shared ``repository:tag``
+        (``repository@digest`` for a reference without a tag) and the normalised
+        references (str, in input order, each once) that map to it; only names with two
+        or more references, in the order their first reference appears. Empty when none
+        collide.
+    :raises ImageRefError: for an invalid reference.
+    """
+    groups = {}
+    for text in refs:
+        ref = parse_image_ref(text)
+        name = ref.repository + (":" + ref.tag if ref.tag else "@" + ref.digest)
+        members = groups.setdefault(name, [])
+        if str(ref) not in members:
+            members.append(str(ref))
+    return [(name, members) for name, members in groups.items() if len(members) > 1]

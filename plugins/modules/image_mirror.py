@@ -30,6 +30,10 @@ description:
   - A layout whose C(index.json) or manifests cannot be read, or (for V(push)) an
     C(index.json) entry without a C(org.opencontainers.image.ref.name) annotation,
     fails the task naming the file.
+  - Two images whose references differ only by registry host (or, for one tag, only by
+    digest), such as C(docker.io/library/x:1) and C(quay.io/library/x:1), would have
+    the same repository and tag in the site registry, one overwriting the other. Both
+    directions refuse them before anything is copied, naming both references.
 author:
   - onprem.stack contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -158,7 +162,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.onprem.stack.plugins.module_utils import _oci
 from ansible_collections.onprem.stack.plugins.module_utils._argspec import registry_argument_spec
 from ansible_collections.onprem.stack.plugins.module_utils._image_ref import (
-    ImageRefError, parse_image_ref, unique_images)
+    ImageRefError, parse_image_ref, registry_collisions, unique_images)
 from ansible_collections.onprem.stack.plugins.module_utils._skopeo import Endpoint, Skopeo, SkopeoError
 
 
@@ -350,6 +354,18 @@ def _push_one(module, sk, p, name, desc):
     return entry, None
 
 
+def _check_collisions(refs, registry):
+    """Raise MirrorError naming every pair of ``refs`` (list of str) that ``registry``
+    (str, the site registry; or None at bundle time) would store under one name."""
+    clashes = registry_collisions(refs)
+    if clashes:
+        raise MirrorError("images %s: the site registry%s stores an image under its repository and tag without "
+                          "its registry host, so these would overwrite each other; keep one of each group "
+                          "(bundle_extra_images, the charts' values) or give them different tags. Nothing was copied."
+                          % ("; ".join("%s all become %s" % (" and ".join(members), name) for name, members in clashes),
+                             " " + registry if registry else ""))
+
+
 def _push(module, sk, p, plan, results):
     """Push the images of ``plan`` (see _push_plan) to the registry, in parallel; an
     image whose digest there already equals the layout's is skipped. Fills ``results``."""
@@ -395,8 +411,10 @@ def main():
         # The layout is read before skopeo is looked for or any registry is asked.
         if p["direction"] == "push":
             plan = _push_plan(p)
+            _check_collisions([name for name, _desc in plan], p["registry"])
             _push(module, Skopeo(module, timeout=p["timeout"]), p, plan, results)
         else:
+            _check_collisions([i["ref"] for i in p["images"]], None)
             known = dict((_oci.ref_name(d), d) for d in _oci.oci_index(p["layout"]))
             _pull(module, Skopeo(module, timeout=p["timeout"]), p, known, results)
     except MirrorError as exc:

@@ -119,6 +119,41 @@ def test_push_to_target_registry_with_auth(run_module, upstream, tmp_path):  # n
         target.stop()
 
 
+def test_references_differing_only_by_host_are_refused_before_any_copy(run_module, upstream, tmp_path):  # noqa: F811
+    """127.0.0.1:<port>/app/one:1.0 and localhost:<port>/app/one:1.0 (one real registry under two
+    host names) would both be <site>/app/one:1.0: pull and push refuse both, naming them, and copy nothing."""
+    reg, seeded = upstream
+    port = reg.host.rsplit(":", 1)[1]
+    first, second = f"127.0.0.1:{port}/app/one:1.0", f"localhost:{port}/app/one:1.0"
+    layout = tmp_path / "images"
+    failed, res = run_module(image_mirror.main, {"layout": str(layout), "ca_cert_dir": str(reg.certs),
+                                                 "images": [{"ref": first}, {"ref": second}]})
+    assert failed and first in res["msg"] and second in res["msg"] and "app/one:1.0" in res["msg"], res
+    assert not layout.exists(), "a copy started before the collision was refused"
+
+    # A layout that holds both names (the second index.json entry is the first, renamed).
+    failed, res = run_module(image_mirror.main, {"layout": str(layout), "ca_cert_dir": str(reg.certs),
+                                                 "images": [{"ref": first}]})
+    assert not failed, res
+    index_path = layout / "index.json"
+    index = json.loads(index_path.read_text())
+    twin = json.loads(json.dumps(index["manifests"][0]))
+    twin["annotations"]["org.opencontainers.image.ref.name"] = second
+    index["manifests"].append(twin)
+    index_path.write_text(json.dumps(index))
+    target = Registry(tmp_path / "target")
+    try:
+        failed, res = run_module(image_mirror.main, {"direction": "push", "layout": str(layout),
+                                                     "registry": target.host, "ca_cert_dir": str(target.certs)})
+        assert failed and first in res["msg"] and second in res["msg"] and target.host in res["msg"], res
+        assert res["images"] == []
+        probe = subprocess.run(["skopeo", "inspect", "--raw", "--cert-dir", str(target.certs),
+                                f"docker://{target.host}/app/one:1.0"], capture_output=True, text=True, check=False)
+        assert probe.returncode != 0, "the image reached the target registry"
+    finally:
+        target.stop()
+
+
 def test_interrupted_pull_resumes_copying_only_what_is_missing(upstream, tmp_path):  # noqa: F811
     """Kill the module (and its skopeo) in the middle of copying app/big, then run again."""
     reg = upstream[0]

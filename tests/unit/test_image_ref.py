@@ -104,3 +104,22 @@ def test_unique_images_merges_entries_naming_the_same_image():
         {"ref": "docker.io/library/busybox:1.36", "charts": ["a"]},
     ])
     assert merged == [{"ref": "busybox:1.36", "charts": ["a", "b"]}, {"ref": "ghcr.io/x/y:1", "charts": []}]
+
+
+def test_registry_collisions_names_references_differing_only_by_host():
+    """docker.io/library/x:1 and quay.io/library/x:1 become one name in the site registry."""
+    from ansible_collections.onprem.stack.plugins.module_utils._image_ref import registry_collisions
+    clashes = registry_collisions([
+        "x:1",                                   # docker.io/library/x:1
+        "quay.io/library/x:1",
+        "docker.io/library/x:1",                 # the first again: not a collision with itself
+        "quay.io/library/x:2",                   # other tag: no clash
+        "ghcr.io/team/app:1@sha256:" + "a" * 64,
+        "team/app:1@sha256:" + "b" * 64,         # same tag, other digest and host
+        "ghcr.io/team/other@sha256:" + "c" * 64,
+    ])
+    assert clashes == [
+        ("library/x:1", ["docker.io/library/x:1", "quay.io/library/x:1"]),
+        ("team/app:1", ["ghcr.io/team/app:1@sha256:" + "a" * 64, "docker.io/team/app:1@sha256:" + "b" * 64]),
+    ]
+    assert registry_collisions(["a:1", "b:1", "quay.io/a:1", "quay.io/a:2"]) == []

@@ -1,6 +1,7 @@
 """The site registry (group ``registry``): host state, and every bundle image in it with bundle.json's digest.
 
-Checked with skopeo on the registry host over TLS (``localhost:5000``, the site CA in /etc/containers/certs.d)
+Checked with skopeo on the registry host over TLS at the host's own address (molecule.yml sets
+``registry_listen_address`` to it, so ``localhost`` does not answer; the site CA in /etc/containers/certs.d)
 with the generated password of the htpasswd user ``onprem``, given to ``skopeo login`` on stdin.
 """
 
@@ -12,15 +13,16 @@ import onprem_verify
 
 testinfra_hosts = onprem_verify.hosts("registry")
 
+REGISTRY = "%s:5000" % onprem_verify.address(onprem_verify.host_names("registry")[0])
 BUNDLE = json.loads((onprem_verify.bundle_dir() / "bundle.json").read_text(encoding="utf-8"))
 
 
 @pytest.fixture(scope="module")
 def authfile(client):
-    """Log in to localhost:5000 as onprem (password on stdin); return the auth file's path on the host."""
+    """Log in to REGISTRY as onprem (password on stdin); return the auth file's path on the host."""
     auth = onprem_verify.CLIENT_DIR + "/auth.json"
-    result = client.run("skopeo login --authfile %s --username onprem --password-stdin localhost:5000 < %s",
-                        auth, client.secret("site", "registry", "onprem"))
+    result = client.run("skopeo login --authfile %s --username onprem --password-stdin %s < %s",
+                        auth, REGISTRY, client.secret("site", "registry", "onprem"))
     assert result.rc == 0, result.stderr
     return auth
 
@@ -46,7 +48,7 @@ def test_registry_unit(host):
     ("/etc/onprem-registry/tls/server.crt", "root", "docker-registry", "0644"),
     ("/etc/onprem-registry/tls/server.key", "root", "docker-registry", "0640"),
     ("/etc/onprem-registry/ca/ca.crt", "root", "root", "0644"),
-    ("/etc/containers/certs.d/localhost:5000/ca.crt", "root", "root", "0644"),
+    ("/etc/containers/certs.d/%s/ca.crt" % REGISTRY, "root", "root", "0644"),
     ("/etc/systemd/system/onprem-registry.service", "root", "root", "0644"),
     ("/var/lib/onprem-registry", "docker-registry", "docker-registry", "0750"),
 ])
@@ -66,8 +68,9 @@ def test_htpasswd_holds_a_bcrypt_hash(host):
 
 
 def test_listening_socket(host):
-    """The registry listens on port 5000 on every address (registry_listen_address empty)."""
-    assert host.socket("tcp://5000").is_listening
+    """The registry listens on port 5000 at registry_listen_address only, not on loopback."""
+    assert host.socket("tcp://%s" % REGISTRY).is_listening
+    assert not host.socket("tcp://127.0.0.1:5000").is_listening
 
 
 def test_bundle_has_the_charts_images():
@@ -79,5 +82,5 @@ def test_bundle_has_the_charts_images():
 def test_registry_digest_equals_bundle(host, authfile, image):
     """skopeo inspect over TLS with auth: the registry serves the image at the digest bundle.json records."""
     repository = image["ref"].split("/", 1)[1]
-    inspected = json.loads(host.check_output("skopeo inspect --authfile %s docker://localhost:5000/%s", authfile, repository))
+    inspected = json.loads(host.check_output("skopeo inspect --authfile %s docker://%s/%s", authfile, REGISTRY, repository))
     assert inspected["Digest"] == image["digest"]
