@@ -227,25 +227,42 @@ def generated_secrets():
 
     A password or token file gives its content (trailing newline removed), label ``generated <relative path>``;
     a PEM private key gives each line of its base64 body (label ``generated <path> line <n>``), so that any part
-    of a key is found. Certificates and CSRs (``-----BEGIN`` without ``PRIVATE KEY``) are public and skipped.
+    of a key is found, except the lines that also occur in its public key or a certificate (public data). Certificates and CSRs (``-----BEGIN`` without ``PRIVATE KEY``) are public and skipped.
 
     :raises AssertionError: naming the file when a secret file is shorter than ``MIN_SECRET_LENGTH``.
     """
     base = credentials_dir()
     found = {}
-    for path in sorted(p for p in base.rglob("*") if p.is_file() and not p.is_symlink()):
+    files = sorted(p for p in base.rglob("*") if p.is_file() and not p.is_symlink())
+    public = b"".join(p.read_bytes() for p in files if b"-----BEGIN" in p.read_bytes()
+                      and b"PRIVATE KEY-----" not in p.read_bytes())
+    for path in files:
         rel = path.relative_to(base)
         data = path.read_bytes()
         if b"PRIVATE KEY-----" in data:
+            known = public + _public_pem(data)
             for n, line in enumerate(data.splitlines(), 1):
                 line = line.strip()
-                if len(line) >= 16 and not line.startswith(b"-----"):
+                # A key's last lines encode its public half (an EC key's public point), printed by design.
+                if len(line) >= 16 and not line.startswith(b"-----") and line not in known:
                     found["generated %s line %d" % (rel, n)] = line
         elif b"-----BEGIN" not in data:
             value = data.rstrip(b"\n")
             assert len(value) >= MIN_SECRET_LENGTH, "secret file %s holds %d characters" % (path, len(value))
             found["generated %s" % rel] = value
     return found
+
+
+def _public_pem(private_pem):
+    """Return the PEM public key (bytes) of the unencrypted PEM private key ``private_pem`` (bytes), b"" when it
+    cannot be loaded (then every line of the key is looked for)."""
+    try:
+        from cryptography.hazmat.primitives import serialization
+
+        key = serialization.load_pem_private_key(private_pem, password=None)
+        return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    except (ImportError, ValueError, TypeError):
+        return b""
 
 
 def supplied_secrets():

@@ -43,9 +43,14 @@ HOST_PATHS = ["var/log", "tmp", "var/tmp", "root/.ansible"]
 # One entry of the Ansible log (ansible.utils.display's file handler):
 # "<date> <time>,<ms> p=<pid> u=<user> n=<name> <level>| <msg>" (ansible-core 2.19; older: " | ").
 LOG_ENTRY = re.compile(rb"^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d),\d+ p=\d+ u=\S+ n=\S+ ?\w*\| ?", re.MULTILINE)
+# A command the connection plugin runs, as -vvv logs it: "<host> EXEC <command line>" (ssh, local) or
+# "<host> RUN [b'/usr/bin/podman', b'exec', ...]" (containers.podman.podman).
+CONNECTION_COMMAND = re.compile(rb"^<[^>]+> (?:EXEC|RUN) (.*)$")
 # Keys of a task result (and of its invocation) that hold a command line.
 COMMAND_KEYS = {"cmd", "argv", "_raw_params", "command"}
 HTPASSWD = "/etc/onprem-registry/htpasswd"
+# Where the roles install private keys (Debian's own /etc/ssl/private snakeoil key, 0640 group ssl-cert, aside).
+KEY_DIRS = ["/etc/postgresql", "/etc/redis", "/etc/onprem-registry", "/etc/rancher"]
 
 
 @pytest.fixture(scope="module")
@@ -76,9 +81,11 @@ def _run_start(log):
 
 
 def _inventory_inputs():
-    """The files Molecule writes from molecule.yml (the user's input, supplied secrets in it)."""
+    """molecule.yml and the files Molecule writes from it: the user's input, supplied secrets in it."""
     inventory = onprem_verify.inventory_dir()
-    return [EPHEMERAL / "molecule.yml", inventory / "ansible_inventory.yml", inventory / "group_vars", inventory / "host_vars"]
+    scenario = pathlib.Path(os.environ.get("MOLECULE_SCENARIO_DIRECTORY", "."))
+    return [scenario / "molecule.yml", EPHEMERAL / "molecule.yml", inventory / "ansible_inventory.yml",
+            inventory / "group_vars", inventory / "host_vars"]
 
 
 def _root_prefix(host):
@@ -111,7 +118,7 @@ def _scan_host(scan, name):
 
 def _log_commands(log):
     """Every command line in the Ansible log: the ``cmd``/``argv``/``_raw_params`` values of each task result
-    printed at -vvv (YAML, ``result_format: yaml``), and every ``EXEC`` line; as a list of bytes."""
+    (printed as JSON after ``=>`` at -vvv) and every command of the connection plugin; as a list of bytes."""
     data = log.read_bytes()
     starts = [m.start() for m in LOG_ENTRY.finditer(data)] + [len(data)]
     commands = []
@@ -128,13 +135,15 @@ def _log_commands(log):
                 walk(value)
 
     for begin, end in zip(starts, starts[1:]):
-        head, _, body = LOG_ENTRY.sub(b"", data[begin:end], count=1).partition(b"\n")
-        if b" EXEC " in head:
-            commands.append(head.split(b" EXEC ", 1)[1])
-        elif head.rstrip().endswith(b"=>") and body.strip():
+        entry = LOG_ENTRY.sub(b"", data[begin:end], count=1)
+        head = entry.split(b"\n", 1)[0]
+        connection = CONNECTION_COMMAND.search(head)
+        if connection:
+            commands.append(connection.group(1))
+        elif b"=> {" in head:
             try:
-                walk(yaml.safe_load(body))
-            except yaml.YAMLError:
+                walk(json.loads(entry[entry.index(b"=> {") + 3:]))
+            except ValueError:
                 continue
     return commands
 
@@ -170,7 +179,10 @@ def test_supplied_secrets_are_where_the_user_put_them(secrets):
     """The scan's control: each supplied value is found in the inventory files it was excluded from."""
     scan = onprem_verify.SecretScan({k: v for k, v in secrets.items() if k.startswith("supplied ")})
     for path in _inventory_inputs():
-        scan.tree(path) if path.is_dir() else scan.file(path)
+        if path.is_dir():
+            scan.tree(path)
+        else:
+            scan.file(path)
     assert {label for _, label in scan.hits} == set(scan.secrets), scan.hits
 
 
@@ -216,11 +228,12 @@ def test_credentials_modes():
 
 @pytest.mark.parametrize("name", onprem_verify.host_names("all"))
 def test_host_private_keys_and_htpasswd_modes(name):
-    """On each host: every PEM private key under /etc 0600 (0400 allowed), the registry's htpasswd 0640 or
+    """On each host: every PEM private key the roles install (KEY_DIRS) 0600 (0400 allowed), the registry's htpasswd 0640 or
     stricter where the host has one (molecule/default has no registry: the air-gap scenario checks 0640)."""
     host = onprem_verify.get_host(name)
     sudo = _root_prefix(host)
-    keys = host.check_output(sudo + "grep -rlZ -e %s /etc | xargs -0r " + sudo + "stat -c %s", "PRIVATE KEY-----", "%a %n")
+    keys = host.check_output(sudo + "grep -rlZ -e %s $(ls -d " + " ".join(KEY_DIRS) + " 2>/dev/null) | xargs -0r "
+                             + sudo + "stat -c %s", "PRIVATE KEY-----", "%a %n")
     rows = [line.split(" ", 1) for line in keys.splitlines()]
     assert rows, "no private key under /etc on %s (PostgreSQL and Redis TLS keys expected)" % name
     assert all(int(mode, 8) & 0o377 == 0 for mode, _ in rows), rows
