@@ -227,7 +227,8 @@ def generated_secrets():
 
     A password or token file gives its content (trailing newline removed), label ``generated <relative path>``;
     a PEM private key gives each line of its base64 body (label ``generated <path> line <n>``), so that any part
-    of a key is found, except the lines that also occur in its public key or a certificate (public data). Certificates and CSRs (``-----BEGIN`` without ``PRIVATE KEY``) are public and skipped.
+    of a key is found, except the lines that also occur in its public key or a certificate (public data).
+    Certificates and CSRs (``-----BEGIN`` without ``PRIVATE KEY``) are public and skipped.
 
     :raises AssertionError: naming the file when a secret file is shorter than ``MIN_SECRET_LENGTH``.
     """

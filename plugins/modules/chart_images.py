@@ -26,8 +26,8 @@ description:
   - O(charts[].values) is C(no_log) (product values carry JWT secrets, admin and OIDC
     passwords). The module's invocation shows C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER) in
     their place, and a failure message (helm's stderr included) has every value string
-    masked. A successful result is returned unmasked: it holds only image references and
-    object names, which the bundle and the site registry publish anyway.
+    masked. A successful result is returned unmasked, since it holds only image references
+    and object names, which the bundle and the site registry publish anyway.
   - Every C(Chart.yaml) is read before helm runs. One that cannot be read or parsed, a
     C(.tgz) that is not a readable archive, or a C(helm.sh/images) annotation that is
     not a list fails the task, naming the file.
@@ -269,12 +269,10 @@ def value_strings(obj):
     None are not yielded (Ansible never masks them)."""
     if isinstance(obj, dict):
         for value in obj.values():
-            for leaf in value_strings(value):
-                yield leaf
+            yield from value_strings(value)
     elif isinstance(obj, (list, tuple)):
         for value in obj:
-            for leaf in value_strings(value):
-                yield leaf
+            yield from value_strings(value)
     elif isinstance(obj, bool) or obj is None:
         return
     elif isinstance(obj, (int, float)) or (isinstance(obj, str) and obj):

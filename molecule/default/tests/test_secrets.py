@@ -32,7 +32,6 @@ import stat
 import tarfile
 
 import pytest
-import yaml
 
 import onprem_verify
 
@@ -183,7 +182,7 @@ def test_supplied_secrets_are_where_the_user_put_them(secrets):
             scan.tree(path)
         else:
             scan.file(path)
-    assert {label for _, label in scan.hits} == set(scan.secrets), scan.hits
+    assert {hit[1] for hit in scan.hits} == set(scan.secrets), scan.hits
 
 
 def test_no_secret_on_a_command_line(secrets, log_path, capsys):
@@ -236,7 +235,7 @@ def test_host_private_keys_and_htpasswd_modes(name):
                              + sudo + "stat -c %s", "PRIVATE KEY-----", "%a %n")
     rows = [line.split(" ", 1) for line in keys.splitlines()]
     assert rows, "no private key under /etc on %s (PostgreSQL and Redis TLS keys expected)" % name
-    assert all(int(mode, 8) & 0o377 == 0 for mode, _ in rows), rows
+    assert all(int(row[0], 8) & 0o377 == 0 for row in rows), rows
     htpasswd = host.run(sudo + "stat -c %s %s", "%a", HTPASSWD)
     if htpasswd.rc == 0:
         assert int(htpasswd.stdout, 8) & 0o137 == 0, "%s is %s" % (HTPASSWD, htpasswd.stdout)
