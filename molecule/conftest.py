@@ -10,12 +10,9 @@ import onprem_verify
 # The verifier's own Ansible runs stay out of the scenario's Ansible log: testinfra reads the inventory with
 # `ansible-inventory --list`, which prints every host variable (supplied passwords, decrypted vault values
 # included) and so writes them to ANSIBLE_LOG_PATH. Taken out before any test module runs one.
-_ANSIBLE_LOG_PATH = os.environ.pop("ANSIBLE_LOG_PATH", None)
-
-
-def ansible_log_path():
-    """Return ``ANSIBLE_LOG_PATH`` as Molecule gave it to the verifier (str), or None."""
-    return _ANSIBLE_LOG_PATH
+# Kept as SCENARIO_ANSIBLE_LOG (which Ansible does not read) for the secret scan.
+if "ANSIBLE_LOG_PATH" in os.environ:
+    os.environ["SCENARIO_ANSIBLE_LOG"] = os.environ.pop("ANSIBLE_LOG_PATH")
 
 
 @pytest.fixture(scope="module")

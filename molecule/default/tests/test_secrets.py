@@ -34,7 +34,6 @@ import tarfile
 import pytest
 
 import onprem_verify
-from conftest import ansible_log_path as conftest_log_path
 
 EPHEMERAL = pathlib.Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "."))
 PROJECT = pathlib.Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."))
@@ -56,8 +55,8 @@ KEY_DIRS = ["/etc/postgresql", "/etc/redis", "/etc/onprem-registry", "/etc/ranch
 @pytest.fixture(scope="module")
 def log_path():
     """The Ansible log of the scenario (``pathlib.Path``): ``ANSIBLE_LOG_PATH`` as Molecule passed it to the
-    verifier (molecule/conftest.py takes it out of the verifier's environment), else <ephemeral dir>/ansible.log."""
-    path = pathlib.Path(conftest_log_path() or EPHEMERAL / "ansible.log")
+    verifier (molecule/conftest.py moves it to SCENARIO_ANSIBLE_LOG), else <ephemeral dir>/ansible.log."""
+    path = pathlib.Path(os.environ.get("SCENARIO_ANSIBLE_LOG") or EPHEMERAL / "ansible.log")
     assert path.is_file() and path.stat().st_size > 0, "no Ansible log at %s: molecule.yml sets ANSIBLE_LOG_PATH" % path
     return path
 
