@@ -13,15 +13,21 @@ The one place that knows:
   ``credential()``, ``site_ca()``), the same defaults as ``lookup('onprem.stack.stack_dir', ...)``;
 - how a client host gets the site CA and a credential (``Client.put()``: an ``ansible.builtin.copy``
   from the control node, so no secret is ever on a command line, in a command string or in a
-  test's output) and runs a command that uses them (``Client.run()``).
+  test's output) and runs a command that uses them (``Client.run()``); a password the test itself
+  holds (a supplied or a wrong one) goes the same way (``Client.put_value()``);
+- which secret values a scenario has (``generated_secrets()``, ``supplied_secrets()``) and how to look for
+  them in bytes (``SecretScan``), for the secret scans; every command line the verifier ran is recorded
+  (``verify_commands_log()``, by molecule/conftest.py) so that the scan covers the verify steps too.
 """
 
 import functools
 import os
 import pathlib
 import posixpath
+import re
 import shlex
 import subprocess
+import tempfile
 
 import testinfra
 from testinfra.utils.ansible_runner import AnsibleRunner
@@ -202,6 +208,172 @@ def credential(scope, service, name):
     return path.read_text(encoding="utf-8").rstrip("\n")
 
 
+def verify_commands_log():
+    """Return the file (``pathlib.Path``) where molecule/conftest.py records every verifier command line:
+    ``$MOLECULE_EPHEMERAL_DIRECTORY/verify-commands.log``; None outside Molecule."""
+    ephemeral = os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY")
+    return pathlib.Path(ephemeral) / "verify-commands.log" if ephemeral else None
+
+
+# Inventory keys whose string values are secrets the user supplies (postgresql_users[].password, a vaulted
+# k3s token, ...): a key named, or ending in _, one of these words.
+SECRET_KEY = re.compile(r"(^|_)(password|passphrase|secret|token)$")
+# Shortest secret looked for: shorter strings would match by chance (the credential lookup's minimum is 8).
+MIN_SECRET_LENGTH = 8
+
+
+def generated_secrets():
+    """Return the secrets on the control node's credentials directory as ``{label: value}`` (str -> bytes).
+
+    A password or token file gives its content (trailing newline removed), label ``generated <relative path>``;
+    a PEM private key gives each line of its base64 body (label ``generated <path> line <n>``), so that any part
+    of a key is found, except the lines that also occur in its public key or a certificate (public data).
+    Certificates and CSRs (``-----BEGIN`` without ``PRIVATE KEY``) are public and skipped.
+
+    :raises AssertionError: naming the file when a secret file is shorter than ``MIN_SECRET_LENGTH``.
+    """
+    base = credentials_dir()
+    found = {}
+    files = sorted(p for p in base.rglob("*") if p.is_file() and not p.is_symlink())
+    public = b"".join(p.read_bytes() for p in files if b"-----BEGIN" in p.read_bytes()
+                      and b"PRIVATE KEY-----" not in p.read_bytes())
+    for path in files:
+        rel = path.relative_to(base)
+        data = path.read_bytes()
+        if b"PRIVATE KEY-----" in data:
+            known = public + _public_pem(data)
+            for n, line in enumerate(data.splitlines(), 1):
+                line = line.strip()
+                # A key's last lines encode its public half (an EC key's public point), printed by design.
+                if len(line) >= 16 and not line.startswith(b"-----") and line not in known:
+                    found["generated %s line %d" % (rel, n)] = line
+        elif b"-----BEGIN" not in data:
+            value = data.rstrip(b"\n")
+            assert len(value) >= MIN_SECRET_LENGTH, "secret file %s holds %d characters" % (path, len(value))
+            found["generated %s" % rel] = value
+    return found
+
+
+def _public_pem(private_pem):
+    """Return the PEM public key (bytes) of the unencrypted PEM private key ``private_pem`` (bytes), b"" when it
+    cannot be loaded (then every line of the key is looked for)."""
+    try:
+        from cryptography.hazmat.primitives import serialization
+
+        key = serialization.load_pem_private_key(private_pem, password=None)
+        return key.public_key().public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+    except (ImportError, ValueError, TypeError):
+        return b""
+
+
+def supplied_secrets():
+    """Return the secrets the inventory supplies as ``{label: value}`` (str -> bytes): every string under a key
+    ``SECRET_KEY`` matches, anywhere in any host's variables (label ``supplied <host>:<path>``), deduplicated by
+    value. Templated values (``{{``) cannot be resolved here and are skipped.
+    """
+    found = {}
+
+    def walk(label, obj, key=""):
+        if isinstance(obj, dict):
+            for k, v in obj.items():
+                walk("%s.%s" % (label, k), v, str(k))
+        elif isinstance(obj, list):
+            for i, v in enumerate(obj):
+                walk("%s[%d]" % (label, i), v, key)
+        elif isinstance(obj, str) and SECRET_KEY.search(key) and "{{" not in obj and len(obj) >= MIN_SECRET_LENGTH:
+            value = obj.encode("utf-8")
+            if value not in found.values():
+                found["supplied " + label] = value
+
+    for name in host_names("all"):
+        for var, value in sorted(hostvars(name).items()):
+            walk("%s:%s" % (name, var), value, var)
+    return found
+
+
+class SecretScan:
+    """Search bytes for secret values and count what was searched; hits name the secret by label, never by value.
+
+    :param secrets: ``{label: value}`` (str -> bytes), from ``generated_secrets()`` and ``supplied_secrets()``.
+    """
+
+    CHUNK = 16 << 20
+
+    def __init__(self, secrets):
+        """Start with no file scanned."""
+        self.secrets = dict(secrets)
+        self.files = 0
+        self.bytes = 0
+        self.hits = []  # (where, label)
+        self._overlap = max([len(v) for v in self.secrets.values()] + [1]) - 1
+
+    def data(self, where, data):
+        """Search ``data`` (bytes) labelled ``where`` (str: a path, ``host:/var/log/...``); count it as one file.
+
+        :returns: the labels of the secrets found in it (list of str).
+        """
+        self.files += 1
+        self.bytes += len(data)
+        labels = [label for label, value in self.secrets.items() if value in data]
+        self.hits += [(where, label) for label in labels]
+        return labels
+
+    def file(self, path):
+        """Search the control-node file ``path`` in chunks (any size); a file that vanished or cannot be read is
+        not counted. :returns: the labels found (list of str)."""
+        labels = set()
+        try:
+            with open(path, "rb") as f:
+                tail = b""
+                size = 0
+                while True:
+                    chunk = f.read(self.CHUNK)
+                    if not chunk:
+                        break
+                    size += len(chunk)
+                    window = tail + chunk
+                    labels.update(label for label, value in self.secrets.items() if value in window)
+                    tail = window[-self._overlap:] if self._overlap else b""
+        except OSError:
+            return []
+        self.files += 1
+        self.bytes += size
+        self.hits += [(str(path), label) for label in sorted(labels)]
+        return sorted(labels)
+
+    def tree(self, root, exclude=(), newer_than=None):
+        """Search every regular file under the control-node directory ``root`` (symlinks not followed).
+
+        :param exclude: paths (``pathlib.Path``) whose files are skipped, with everything under them.
+        :param newer_than: when given (epoch seconds), only files modified at or after it.
+        """
+        root = pathlib.Path(root)
+        excluded = [pathlib.Path(e) for e in exclude]
+        for dirpath, dirnames, filenames in os.walk(root):
+            here = pathlib.Path(dirpath)
+            dirnames[:] = [d for d in dirnames if here / d not in excluded]
+            for name in filenames:
+                path = here / name
+                if path in excluded:
+                    continue
+                try:
+                    st = path.lstat()
+                except OSError:
+                    continue
+                if not stat_is_regular(st.st_mode) or (newer_than is not None and st.st_mtime < newer_than):
+                    continue
+                self.file(path)
+
+    def figures(self):
+        """Return the scan's figures (dict): files, bytes, secrets, hits."""
+        return {"files": self.files, "bytes": self.bytes, "secrets": len(self.secrets), "hits": len(self.hits)}
+
+
+def stat_is_regular(mode):
+    """Return True when ``mode`` (``st_mode``) is a regular file's."""
+    return (mode & 0o170000) == 0o100000
+
+
 def ipv4(host):
     """Return the first global IPv4 address (str) of the testinfra ``host`` (``ip -4 -o addr show scope global``).
 
@@ -279,6 +451,18 @@ class Client:
         self._staged[dest] = str(src)
         return dest
 
+    def put_value(self, value, dest_name):
+        """Put a secret the test itself holds (a supplied password, a wrong one) on the client as a 0600 file
+        ``CLIENT_DIR/<dest_name>``; return its path (str). The value goes through a 0600 file in a private
+        temporary directory of the control node, removed at once, and ``put()``: never a command line.
+        """
+        with tempfile.TemporaryDirectory(prefix="onprem-verify-") as tmp:
+            src = pathlib.Path(tmp) / "value"
+            src.touch(mode=0o600)
+            src.write_text(value, encoding="utf-8")
+            self._staged.pop("%s/%s" % (CLIENT_DIR, dest_name), None)
+            return self.put(src, dest_name)
+
     def site_ca(self):
         """Put the site CA certificate on the client (``CLIENT_DIR/site-ca.crt``, 0644); return its path (str)."""
         return self.put(site_ca(), "site-ca.crt", mode="0644")
@@ -310,7 +494,7 @@ class Client:
         dsn = "host=%s port=5432 dbname=%s user=%s sslmode=%s sslrootcert=%s" % (
             address(server), dbname, user, sslmode, rootcert or self.site_ca())
         if wrong_password:
-            return self.run("PGPASSWORD=not-the-password psql %s -Atc %s", dsn, sql)
+            return self.run("psql %s -Atc %s", dsn, sql, env_files={"PGPASSWORD": self.put_value("not-the-password", "wrong-password")})
         return self.run("psql %s -v ON_ERROR_STOP=1 --quiet -Atc %s", dsn, sql,
                         env_files={"PGPASSWORD": self.secret(server, "postgresql", user)})
 
@@ -319,7 +503,7 @@ class Client:
 
         ``user`` authenticates as that ACL user with its generated password (credential ``<server>/redis/<user>``,
         in ``REDISCLI_AUTH``); ``user=None`` sends no AUTH; ``user="default"`` tries the default user with a
-        made-up password. Needs redis-cli on the client.
+        made-up password (also from a staged file). Needs redis-cli on the client.
 
         :returns: testinfra ``CommandResult``.
         """
@@ -328,7 +512,8 @@ class Client:
         if user is None:
             return self.run(base + placeholders, *words)
         if user == "default":
-            return self.run(base + " --user default --pass not-the-password" + placeholders, *words)
+            return self.run(base + " --user default" + placeholders, *words,
+                            env_files={"REDISCLI_AUTH": self.put_value("not-the-password", "wrong-password")})
         return self.run(base + " --user %s" + placeholders, user, *words, env_files={"REDISCLI_AUTH": self.secret(server, "redis", user)})
 
     def cleanup(self):

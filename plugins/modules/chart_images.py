@@ -23,6 +23,11 @@ description:
   - Every reference is normalised (see the collection's image reference rules),
     and the list is deduplicated and sorted; each image names the charts that use it.
   - Read-only; runs on the control node.
+  - O(charts[].values) is C(no_log) (product values carry JWT secrets, admin and OIDC
+    passwords). The module's invocation shows C(VALUE_SPECIFIED_IN_NO_LOG_PARAMETER) in
+    their place, and a failure message (helm's stderr included) has every value string
+    masked. A successful result is returned unmasked, since it holds only image references
+    and object names, which the bundle and the site registry publish anyway.
   - Every C(Chart.yaml) is read before helm runs. One that cannot be read or parsed, a
     C(.tgz) that is not a readable archive, or a C(helm.sh/images) annotation that is
     not a list fails the task, naming the file.
@@ -56,7 +61,10 @@ options:
         type: str
         default: default
       values:
-        description: Values, as the site sets them.
+        description:
+          - Values, as the site sets them.
+          - Never logged or returned (C(no_log)); values files (O(charts[].values_files)) are
+            read by helm only.
         type: dict
         default: {}
       values_files:
@@ -140,6 +148,8 @@ POD_SPEC_PATHS = {
 }
 CONTAINER_LISTS = ("initContainers", "containers", "ephemeralContainers")
 ANNOTATION = "helm.sh/images"
+# What Ansible shows in place of a no_log option's value.
+NO_LOG_PLACEHOLDER = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
 
 
 class ChartError(Exception):
@@ -253,13 +263,42 @@ def _read_chart(c):
     return str(release), pairs
 
 
+def value_strings(obj):
+    """Yield every leaf of a values tree (dict/list of str, int, float, bool, None) as
+    Ansible's no_log masking sees it: non-empty strings and numbers as str; booleans and
+    None are not yielded (Ansible never masks them)."""
+    if isinstance(obj, dict):
+        for value in obj.values():
+            yield from value_strings(value)
+    elif isinstance(obj, (list, tuple)):
+        for value in obj:
+            yield from value_strings(value)
+    elif isinstance(obj, bool) or obj is None:
+        return
+    elif isinstance(obj, (int, float)) or (isinstance(obj, str) and obj):
+        yield str(obj)
+
+
+def invocation(params):
+    """Return the ``invocation`` of a result (dict): the module's parameters (dict) with
+    every non-empty ``charts[].values`` replaced by NO_LOG_PLACEHOLDER."""
+    charts = [dict(c, values=NO_LOG_PLACEHOLDER if c.get("values") else {}) for c in params["charts"]]
+    return {"module_args": dict(params, charts=charts)}
+
+
+def _fail(module, **result):
+    """fail_json with the values hidden in the invocation; Ansible masks every value string
+    (module.no_log_values) in the rest, helm's stderr included."""
+    module.fail_json(invocation=invocation(module.params), **result)
+
+
 def main():
     argument_spec = dict(
         charts=dict(type="list", elements="dict", required=True, options=dict(
             chart=dict(type="str", required=True),
             release=dict(type="str"),
             namespace=dict(type="str", default="default"),
-            values=dict(type="dict", default={}),
+            values=dict(type="dict", default={}, no_log=True),
             values_files=dict(type="list", elements="path", default=[]),
             version=dict(type="str"),
         )),
@@ -268,14 +307,14 @@ def main():
     argument_spec.update(helm_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)
     if not HAS_YAML:
-        module.fail_json(msg=missing_required_lib("PyYAML"))
+        _fail(module, msg=missing_required_lib("PyYAML"))
     charts = module.params["charts"]
     read = []
     for c in charts:  # every chart's files are checked before helm runs
         try:
             read.append(_read_chart(c))
         except ChartError as exc:
-            module.fail_json(msg="chart %s: %s" % (c["chart"], exc))
+            _fail(module, msg="chart %s: %s" % (c["chart"], exc))
     helm = Helm(module, module.params["helm_binary"])
     found = {}
     summary = []
@@ -285,23 +324,28 @@ def main():
         try:
             pairs = list(images_in_manifest(helm.template(params))) + pairs
         except HelmError as exc:
-            module.fail_json(msg="rendering chart %s (release %s) failed: %s" % (c["chart"], release, exc),
-                             cmd=exc.cmd, rc=exc.rc, stderr=exc.stderr)
+            _fail(module, msg="rendering chart %s (release %s) failed: %s" % (c["chart"], release, exc),
+                  cmd=exc.cmd, rc=exc.rc, stderr=exc.stderr)
         except yaml.YAMLError as exc:
-            module.fail_json(msg="chart %s (release %s): helm template printed no valid YAML: %s"
-                             % (c["chart"], release, exc))
+            _fail(module, msg="chart %s (release %s): helm template printed no valid YAML: %s"
+                  % (c["chart"], release, exc))
         for image, source in pairs:
             try:
                 ref = normalise_image_ref(image)
             except ImageRefError as exc:
-                module.fail_json(msg="chart %s (release %s), %s: %s" % (c["chart"], release, source, exc))
+                _fail(module, msg="chart %s (release %s), %s: %s" % (c["chart"], release, source, exc))
             entry = found.setdefault(ref, {"ref": ref, "charts": set(), "sources": set()})
             entry["charts"].add(release)
             entry["sources"].add("%s: %s" % (release, source))
         summary.append({"release": release, "chart": c["chart"], "images": len(set(pair[0] for pair in pairs))})
     images = [{"ref": r, "charts": sorted(e["charts"]), "sources": sorted(e["sources"])}
               for r, e in sorted(found.items())]
-    module.exit_json(changed=False, images=images, charts=summary)
+    # The result holds image references and object names only, public by nature: the value
+    # strings stop being masked so that a tag or repository set in values stays intact
+    # (Ansible masks substrings: tag "1.1" would turn ghcr.io/x/web:1.1 into ghcr.io/x/web:********).
+    for c in charts:
+        module.no_log_values.difference_update(value_strings(c["values"]))
+    module.exit_json(changed=False, images=images, charts=summary, invocation=invocation(module.params))
 
 
 if __name__ == "__main__":

@@ -28,10 +28,11 @@ def client(host_name):
 
 
 def _psql_supplied(client, host_name, password):
-    """psql over TLS as ``vaulted`` with ``password`` (the scenario's supplied value, not a generated secret)."""
+    """psql over TLS as ``vaulted`` with ``password`` (the scenario's supplied value, not a generated secret),
+    staged in a file and given in PGPASSWORD (``Client.put_value``): never on a command line."""
     dsn = "host=%s dbname=appdb user=vaulted sslmode=verify-full sslrootcert=%s" % (
         onprem_verify.address(host_name), client.site_ca())
-    return client.run("PGPASSWORD=%s psql %s -Atc %s", password, dsn, SSL_QUERY)
+    return client.run("psql %s -Atc %s", dsn, SSL_QUERY, env_files={"PGPASSWORD": client.put_value(password, "pg-vaulted")})
 
 
 def test_postgresql_generated_password_over_tls(client, host_name):
@@ -50,12 +51,11 @@ def test_postgresql_refuses_a_wrong_password(client, host_name):
 
 
 def _redis_ping(client, host_name, user, password=None):
-    """PING as ``user``: with the generated password (from its staged file) when ``password`` is None."""
+    """PING as ``user``: with the generated password (from its staged file) when ``password`` is None, else with
+    ``password`` staged in a file (``Client.put_value``); REDISCLI_AUTH either way, never a command line."""
     base = "redis-cli -h %s --no-auth-warning --user %s PING"
-    if password is None:
-        return client.run(base, onprem_verify.address(host_name), user,
-                          env_files={"REDISCLI_AUTH": client.secret(host_name, "redis", user)})
-    return client.run("REDISCLI_AUTH=%s " + base, password, onprem_verify.address(host_name), user)
+    staged = client.secret(host_name, "redis", user) if password is None else client.put_value(password, "redis-" + user)
+    return client.run(base, onprem_verify.address(host_name), user, env_files={"REDISCLI_AUTH": staged})
 
 
 def test_redis_moved_passwords(client, host_name):
@@ -77,8 +77,8 @@ def test_registry_htpasswd(client):
     htpasswd = "/etc/onprem-registry/htpasswd"
     res = client.run("htpasswd -v -i %s onprem < %s", htpasswd, client.secret("site", "registry", "onprem"))
     assert res.rc == 0, res.stderr
-    assert client.run("htpasswd -vb %s vaulted %s", htpasswd, REGISTRY_SUPPLIED).rc == 0
-    assert client.run("htpasswd -vb %s vaulted not-the-password", htpasswd).rc != 0
+    assert client.run("htpasswd -v -i %s vaulted < %s", htpasswd, client.put_value(REGISTRY_SUPPLIED, "registry-vaulted")).rc == 0
+    assert client.run("htpasswd -v -i %s vaulted < %s", htpasswd, client.put_value("not-the-password", "registry-wrong")).rc != 0
 
 
 def _v2(ip, creds, user=None, password=None):
