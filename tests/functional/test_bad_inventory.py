@@ -1,34 +1,44 @@
 """Wrong or unsafe inventory values stop site.yml before any host is changed.
 
-Each case runs the real site.yml with ansible-playbook against the CI host itself
-(connection local, host name `target` in groups postgres and redis) with one bad
-value. Preflight validates every planned role's input first with
-any_errors_fatal, so the run must fail in the preflight play with a message that
-names the variable, report changed=0 and never reach the data-layer plays. If
-validation were missing the data plays would start: the assertions catch that.
+Cases are data: every ``tests/functional/bad_input/*.yml`` holds a list of cases of
+this shape (see ``tests/functional/bad_input/README.md``)::
+
+    - id: redis-port-out-of-range          # unique over all files
+      vars: {redis_port: 70000}            # merged over BASE_VARS (group_vars of all)
+      hosts: {target: {groups: [redis]}}   # optional: hosts, their groups and host vars
+      expect: ['redis_port', '70000']      # substrings the failure message must contain
+
+Without ``hosts`` the inventory has one host ``target`` in groups postgres, redis and
+registry. Every host connects locally (ansible_connection: local) to the CI host
+itself; a ``hosts`` entry is ``{groups: [...], vars: {...}}``.
+
+Each case runs the real site.yml with ansible-playbook and one bad value. Preflight
+validates every planned role's input first with any_errors_fatal, so the run must
+fail, name the expected text, report changed=0, never start a play after preflight
+and never write a credential (the credentials directory stays absent). If validation
+were missing a later play would start: the assertions catch that.
+
+Cost: one ansible-playbook per case; the cases run concurrently on
+``os.cpu_count()`` workers (about 3-5 s of CPU each). The summary test prints
+``N tried, N refused before change`` and the wall time.
 """
 import json
 import os
+import re
 import subprocess
 import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import yaml
 
 REPO = Path(__file__).resolve().parents[2]
+CASE_DIR = Path(__file__).resolve().parent / "bad_input"
 ANSIBLE_PLAYBOOK = Path(sys.executable).with_name("ansible-playbook")
-
-INVENTORY = """
-all:
-  hosts:
-    target:
-      ansible_connection: local
-      ansible_python_interpreter: {python}
-  children:
-    postgres: {{hosts: {{target: {{}}}}}}
-    redis: {{hosts: {{target: {{}}}}}}
-    registry: {{hosts: {{target: {{}}}}}}
-"""
+DEFAULT_HOSTS = {"target": {"groups": ["postgres", "redis", "registry"]}}
+PREFLIGHT_PLAY = "PLAY [Preflight"
 
 # Small enough for any CI host; the point here is input validation.
 BASE_VARS = {
@@ -39,68 +49,101 @@ BASE_VARS = {
     "registry_load_bundle": False,
 }
 
-CASES = {
-    "postgresql_version_too_old": ({"postgresql_version": 13}, ["postgresql_version", "15 or newer", "'13'"]),
-    "pg_hba_trust_over_network": (
-        {"postgresql_hba_rules": [{"contype": "host", "address": "10.0.0.0/8", "method": "trust"}]},
-        ["postgresql_hba_rules[0]", "trust"],
-    ),
-    "redis_maxmemory_not_a_size": ({"redis_maxmemory": "lots"}, ["redis_maxmemory", "'lots'"]),
-    "unknown_os": (
-        {"preflight_supported_os": {"Plan9": ["4"]}},
-        ["which onprem.stack does not support", "Plan9 4"],
-    ),
-    "tls_cert_path_missing": (
-        {"postgresql_tls_cert": "/nonexistent/server.crt", "postgresql_tls_key": "/nonexistent/server.key"},
-        ["postgresql_tls_cert", "/nonexistent/server.crt", "existing PEM files"],
-    ),
-    "pg_hba_method_not_a_choice": (
-        {"postgresql_hba_rules": [{"contype": "host", "address": "10.0.0.0/8", "method": "plaintext"}]},
-        ["postgresql_hba_rules", "method", "plaintext"],
-    ),
-    "database_owner_unknown": (
-        {"postgresql_databases": [{"name": "appdb", "owner": "nobody"}]},
-        ["postgresql_databases", "owner 'nobody'"],
-    ),
-    "redis_policy_not_a_choice": ({"redis_maxmemory_policy": "lru"}, ["redis_maxmemory_policy", "lru"]),
-    "registry_port_out_of_range": ({"registry_port": 70000}, ["registry_port", "70000"]),
-    "registry_bundle_missing": (
-        {"registry_load_bundle": True, "stack_bundle_dir": "/nonexistent/bundle"},
-        ["/nonexistent/bundle/bundle.json", "playbooks/bundle.yml"],
-    ),
-    "airgap_bundle_without_repository": (
-        {"stack_airgap": True, "stack_bundle_dir": "/nonexistent/bundle"},
-        ["/nonexistent/bundle (stack_bundle_dir) has no apt repository for", "bundle_os_targets"],
-    ),
-    "airgap_host_bundle_dir_relative": (
-        {"stack_airgap": True, "airgap_host_bundle_dir": "relative/dir"}, ["airgap_host_bundle_dir", '"relative/dir"'],
-    ),
-}
+
+def load_cases() -> dict[str, dict]:
+    """Read every case file; return {id: case}.
+
+    Raises ValueError when a case lacks id/expect, has an unknown key, or an id repeats.
+    """
+    cases: dict[str, dict] = {}
+    for path in sorted(CASE_DIR.glob("*.yml")):
+        for case in yaml.safe_load(path.read_text(encoding="utf-8")) or []:
+            unknown = set(case) - {"id", "vars", "hosts", "expect"}
+            if "id" not in case or not case.get("expect") or unknown:
+                raise ValueError(f"{path.name}: bad case {case!r} (needs id and expect; unknown keys {unknown})")
+            if case["id"] in cases:
+                raise ValueError(f"{path.name}: case id {case['id']!r} is used twice")
+            cases[case["id"]] = dict(case, file=path.name)
+    return cases
+
+
+CASES = load_cases()
+
+
+def inventory_for(case: dict) -> dict:
+    """The YAML inventory (as a dict) of one case: its hosts, their groups and host vars."""
+    hosts = case.get("hosts") or DEFAULT_HOSTS
+    inv: dict = {"all": {"hosts": {}, "children": {}}}
+    for name, spec in hosts.items():
+        spec = spec or {}
+        inv["all"]["hosts"][name] = dict(spec.get("vars") or {}, ansible_connection="local",
+                                         ansible_python_interpreter=sys.executable)
+        for group in spec.get("groups") or []:
+            inv["all"]["children"].setdefault(group, {"hosts": {}})["hosts"][name] = {}
+    return inv
+
+
+def run_case(case: dict, workdir: Path) -> dict:
+    """Run site.yml for one case in workdir; return rc, output, seconds, credentials dir."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    (workdir / "hosts.yml").write_text(yaml.safe_dump(inventory_for(case)), encoding="utf-8")
+    creds = workdir / "credentials"
+    extra = {**BASE_VARS, "stack_credentials_dir": str(creds), **(case.get("vars") or {})}
+    (workdir / "extra.json").write_text(json.dumps(extra), encoding="utf-8")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_FORCE_COLOR="0", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default",
+               ANSIBLE_LOCAL_TEMP=str(workdir / "tmp"))
+    start = time.monotonic()
+    proc = subprocess.run(
+        [str(ANSIBLE_PLAYBOOK), "site.yml", "-i", str(workdir / "hosts.yml"), "-e", f"@{workdir / 'extra.json'}"],
+        cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False,
+    )
+    return {"rc": proc.returncode, "out": proc.stdout + proc.stderr,
+            "seconds": time.monotonic() - start, "creds": creds}
+
+
+def verdict(case: dict, result: dict) -> list[str]:
+    """The reasons a case was not refused before change (empty list: it was)."""
+    out = result["out"]
+    flat = " ".join(out.split())
+    problems = []
+    if result["rc"] == 0:
+        problems.append("site.yml succeeded")
+    problems += [f"{text!r} not in the output" for text in case["expect"] if str(text) not in flat]
+    plays = [line for line in out.splitlines() if line.startswith("PLAY [") and not line.startswith(PREFLIGHT_PLAY)]
+    if plays:
+        problems.append(f"plays after preflight started: {plays}")
+    recap = out.split("PLAY RECAP", 1)[1] if "PLAY RECAP" in out else ""
+    if re.search(r"changed=[1-9]", recap):
+        problems.append("a host was changed")
+    if result["creds"].exists() and any(result["creds"].iterdir()):
+        problems.append("credentials were written")
+    return problems
 
 
 @pytest.fixture(scope="module")
-def inventory(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("inv") / "hosts.yml"
-    path.write_text(INVENTORY.format(python=sys.executable), encoding="utf-8")
-    return path
+def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
+    base = tmp_path_factory.mktemp("bad_input")
+    start = time.monotonic()
+    with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
+        futures = {cid: pool.submit(run_case, case, base / cid) for cid, case in CASES.items()}
+        done = {cid: f.result() for cid, f in futures.items()}
+    done["__wall__"] = {"seconds": time.monotonic() - start}
+    return done
 
 
-@pytest.mark.parametrize("case", sorted(CASES))
-def test_bad_value_stops_before_any_change(case: str, inventory: Path, tmp_path: Path) -> None:
-    bad, expected = CASES[case]
-    extra = dict(BASE_VARS, stack_credentials_dir=str(tmp_path / "credentials"), **bad)
-    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_FORCE_COLOR="0", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.default")
-    proc = subprocess.run(
-        [str(ANSIBLE_PLAYBOOK), "site.yml", "-i", str(inventory), "-e", json.dumps(extra)],
-        cwd=REPO, env=env, capture_output=True, text=True, timeout=300, check=False,
-    )
-    out = proc.stdout + proc.stderr
-    assert proc.returncode != 0, out
-    for text in expected:
-        assert text in " ".join(out.split()), f"{text!r} not in output:\n{out}"
-    assert "PLAY [PostgreSQL with pgvector]" not in out, out
-    assert "PLAY [Redis]" not in out, out
-    recap = out.split("PLAY RECAP", 1)[1]
-    assert "changed=0" in recap, recap
-    assert not (tmp_path / "credentials").exists(), "credentials were generated before the failure"
+@pytest.mark.parametrize("case_id", sorted(CASES))
+def test_bad_value_stops_before_any_change(case_id: str, results: dict[str, dict]) -> None:
+    case, result = CASES[case_id], results[case_id]
+    problems = verdict(case, result)
+    assert not problems, f"{case['file']}:{case_id}: {problems}\n{result['out']}"
+
+
+def test_summary(results: dict[str, dict], capsys: pytest.CaptureFixture) -> None:
+    refused = [cid for cid in CASES if not verdict(CASES[cid], results[cid])]
+    per_case = [results[cid]["seconds"] for cid in CASES]
+    with capsys.disabled():
+        print(f"\n{len(CASES)} tried, {len(refused)} refused before change "
+              f"(wall {results['__wall__']['seconds']:.0f} s, per case {min(per_case):.1f}-{max(per_case):.1f} s)")
+    assert len(CASES) >= 40
+    assert len(refused) == len(CASES)
