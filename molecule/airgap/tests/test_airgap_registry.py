@@ -44,9 +44,9 @@ def test_registry_unit(host):
 @pytest.mark.parametrize("path, user, group, mode", [
     ("/etc/onprem-registry/config.yml", "root", "docker-registry", "0640"),
     ("/etc/onprem-registry/htpasswd", "root", "docker-registry", "0640"),
-    ("/etc/onprem-registry/tls", "root", "docker-registry", "0750"),
-    ("/etc/onprem-registry/tls/server.crt", "root", "docker-registry", "0644"),
-    ("/etc/onprem-registry/tls/server.key", "root", "docker-registry", "0640"),
+    ("/etc/onprem-registry/tls", "docker-registry", "docker-registry", "0750"),
+    ("/etc/onprem-registry/tls/server.crt", "docker-registry", "docker-registry", "0644"),
+    ("/etc/onprem-registry/tls/server.key", "docker-registry", "docker-registry", "0600"),
     ("/etc/onprem-registry/ca/ca.crt", "root", "root", "0644"),
     ("/etc/containers/certs.d/%s/ca.crt" % REGISTRY, "root", "root", "0644"),
     ("/etc/systemd/system/onprem-registry.service", "root", "root", "0644"),
