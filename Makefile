@@ -9,7 +9,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/.config/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
-MOLECULE_SCENARIOS ?= postgresql redis default airgap credentials k3s
+MOLECULE_SCENARIOS ?= postgresql redis default airgap credentials k3s upgrade
 # Where `make test` records each part for the summary (scripts/test-summary.py).
 export TEST_RESULTS ?= $(CURDIR)/.test-results
 SUMMARY := $(PY) scripts/test-summary.py
