@@ -204,7 +204,7 @@ def test_postgresql_restarted_while_extensions_are_created(host):
     assert thread is not None and restarts, "no restart happened during the extension step"
     host.run("systemctl start %s", UNIT)
 
-    rc, out, _ = site("-e", "postgresql_work_mem=20MB", "-e", "redis_maxmemory=96mb")
+    rc, out, _changed = site("-e", "postgresql_work_mem=20MB", "-e", "redis_maxmemory=96mb")
     assert rc == 0, out[-6000:]
     assert psql(host, "SELECT extname FROM pg_extension WHERE extname = 'vector'", db="scratchdb") == "vector"
     assert_data_intact(host)
@@ -224,7 +224,7 @@ def test_minor_version_upgrade(host):
     for version in (older, newer):  # what an operator does: apt moves the minor version, the cluster stays
         host.check_output("DEBIAN_FRONTEND=noninteractive apt-get install -y --allow-downgrades "
                           "postgresql-17=%s postgresql-client-17=%s", version, version)
-    rc, out, _ = site("-e", "postgresql_work_mem=20MB", "-e", "redis_maxmemory=96mb")
+    rc, out, _changed = site("-e", "postgresql_work_mem=20MB", "-e", "redis_maxmemory=96mb")
     assert rc == 0, out[-6000:]
     assert newer.split("-")[0] in psql(host, "SELECT version()")
     assert_data_intact(host)
