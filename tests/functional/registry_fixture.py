@@ -77,8 +77,13 @@ class Registry:
             f"http:\n  addr: 127.0.0.1:{self.port}\n  tls:\n    certificate: {root / 'pki' / 'server.crt'}\n"
             f"    key: {root / 'pki' / 'server.key'}\n" + auth)
         self.log = open(root / "registry.log", "w")
-        self.proc = subprocess.Popen(["docker-registry", "serve", str(cfg)], stdout=self.log, stderr=subprocess.STDOUT,
-                                     stdin=subprocess.DEVNULL, start_new_session=detach)
+        self._start(detach)
+
+    def _start(self, detach=False):
+        """Start docker-registry with root/config.yml; wait (20 s at most) until it listens.
+        :raises RuntimeError: with the registry's log when it does not listen."""
+        self.proc = subprocess.Popen(["docker-registry", "serve", str(self.root / "config.yml")], stdout=self.log,
+                                     stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=detach)
         deadline = time.monotonic() + 20
         while time.monotonic() < deadline:
             try:
@@ -86,7 +91,12 @@ class Registry:
                 return
             except OSError:
                 time.sleep(0.1)
-        raise RuntimeError(f"docker-registry did not listen on {self.port}: {(root / 'registry.log').read_text()}")
+        raise RuntimeError(f"docker-registry did not listen on {self.port}: {(self.root / 'registry.log').read_text()}")
+
+    def restart(self):
+        """Start the registry again after stop(): same address, TLS and storage."""
+        self.log = open(self.root / "registry.log", "a")  # closed by stop()
+        self._start()
 
     def stop(self):
         self.proc.terminate()

@@ -6,29 +6,12 @@ is stored, so the load is interrupted between images; the module must fail with 
 was copying. The registry then comes back on the same address and storage, and the re-run copies only what
 was left and ends with every image's digest in the registry. Cost: about 15 s.
 """
-import socket
-import subprocess
 import threading
 import time
 
 from ansible_collections.onprem.stack.plugins.modules import image_mirror
 
 from registry_fixture import Registry, upstream  # noqa: F401 (a fixture)  # pylint: disable=unused-import
-
-
-def _restart(reg):
-    """Start docker-registry again with the same config (address, TLS, storage) as ``reg``; wait for its port."""
-    reg.log = open(reg.root / "registry.log", "a")  # noqa: SIM115 (closed by reg.stop())
-    reg.proc = subprocess.Popen(["docker-registry", "serve", str(reg.root / "config.yml")], stdout=reg.log,
-                                stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        try:
-            socket.create_connection(("127.0.0.1", reg.port), timeout=0.2).close()
-            return
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError("docker-registry did not come back on %s" % reg.port)
 
 
 def test_registry_stopped_while_images_load(run_module, upstream, tmp_path):  # noqa: F811
@@ -62,7 +45,7 @@ def test_registry_stopped_while_images_load(run_module, upstream, tmp_path):  # 
         named = [r for r in refs if f"{reg.host}/{r}" in res["msg"]]
         assert len(named) == 1 and target.host in res["msg"], "the error names no image it was copying: %s" % res["msg"]
 
-        _restart(target)
+        target.restart()
         failed, res = run_module(image_mirror.main, args)
         assert not failed, res
         assert res["changed"] and 1 <= res["copied"] < len(refs), res  # app/one was stored before the stop
