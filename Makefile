@@ -9,7 +9,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/.config/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
-MOLECULE_SCENARIOS ?= postgresql redis default airgap credentials k3s upgrade
+MOLECULE_SCENARIOS ?= postgresql redis default airgap credentials k3s nvidia upgrade
 # Where `make test` records each part for the summary (scripts/test-summary.py).
 export TEST_RESULTS ?= $(CURDIR)/.test-results
 SUMMARY := $(PY) scripts/test-summary.py
@@ -55,6 +55,8 @@ unit: venv
 # every scenario runs (and is recorded) even when an earlier one fails.
 # k3s: without K3S_ARTIFACTS_DIR (a real k3s release) the scenario runs with a stand-in
 # release and starts nothing; its real-start steps are then recorded as skipped by name.
+# nvidia: the container toolkit needs NVIDIA_TOOLKIT_DEBS_DIR, its k3s checks also
+# K3S_ARTIFACTS_DIR; without them, and always for a real GPU, recorded as skipped by name.
 molecule: venv images
 	@rc=0; for s in $(MOLECULE_SCENARIOS); do \
 	  $(SUMMARY) run molecule:$$s -- molecule test -s $$s || rc=1; \
@@ -62,6 +64,12 @@ molecule: venv images
 	    $(SUMMARY) skip molecule:k3s:real-start "not provided: k3s release (K3S_ARTIFACTS_DIR; nodes Ready, pull through the mirror, reset)"; fi; \
 	  if [ "$$s" = k3s ] && [ -z "$$K3S_UPGRADE_ARTIFACTS_DIR" ]; then \
 	    $(SUMMARY) skip molecule:k3s:upgrade "not provided: second k3s release (K3S_UPGRADE_ARTIFACTS_DIR)"; fi; \
+	  if [ "$$s" = nvidia ] && [ -z "$$NVIDIA_TOOLKIT_DEBS_DIR" ]; then \
+	    $(SUMMARY) skip molecule:nvidia:container-toolkit "not provided: nvidia-container-toolkit .deb files (NVIDIA_TOOLKIT_DEBS_DIR; in no registry reachable from CI)"; fi; \
+	  if [ "$$s" = nvidia ] && { [ -z "$$NVIDIA_TOOLKIT_DEBS_DIR" ] || [ -z "$$K3S_ARTIFACTS_DIR" ]; }; then \
+	    $(SUMMARY) skip molecule:nvidia:k3s-runtime "not provided: toolkit and a k3s release (NVIDIA_TOOLKIT_DEBS_DIR and K3S_ARTIFACTS_DIR; k3s restart, nvidia runtime in k3s' containerd config, RuntimeClass, node label and taint)"; fi; \
+	  if [ "$$s" = nvidia ]; then \
+	    $(SUMMARY) skip molecule:nvidia:real-gpu "not provided: a GPU (no GPU on the CI host; module load, nouveau unload, reboot path)"; fi; \
 	done; exit $$rc
 
 # Each part runs even when an earlier one failed; the summary decides the exit code.

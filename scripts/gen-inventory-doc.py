@@ -12,7 +12,7 @@ from pathlib import Path
 import yaml
 
 REPO = Path(__file__).resolve().parents[1]
-ROLES = ["preflight", "pki", "airgap", "registry", "postgresql", "redis", "k3s", "bundle"]
+ROLES = ["preflight", "pki", "airgap", "registry", "postgresql", "redis", "k3s", "nvidia", "platform", "bundle"]
 OUT = REPO / "docs" / "inventory.md"
 
 

@@ -12,6 +12,8 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import datetime
+import hashlib
 import json
 import os
 import re
@@ -107,6 +109,12 @@ class HelmCapabilities(object):
         (pending, superseded, uninstalling, ...): ``["--all"]`` on helm 3 (which lists
         only deployed and failed ones by default); ``[]`` on helm 4, which lists every
         status by default and has no ``--all``.
+    :ivar wait: arguments that make install, upgrade, rollback and uninstall wait until
+        the resources are ready (or deleted): ``["--wait"]`` (helm 3, a boolean) or
+        ``["--wait=watcher"]`` (helm 4, where ``--wait`` takes a strategy and the
+        default, ``hookOnly``, waits for hooks only).
+    :ivar login_ca_file: whether ``helm registry login`` takes ``--ca-file`` (helm 4;
+        helm v3.10.1 has none, so the CA reaches it through ``SSL_CERT_FILE``).
     """
 
     def __init__(self, version):
@@ -117,6 +125,8 @@ class HelmCapabilities(object):
         self.force_replace = "--force-replace" if helm4 else "--force"
         self.server_dry_run = version >= (3, 13, 0)
         self.list_all = [] if helm4 else ["--all"]
+        self.wait = ["--wait=watcher"] if helm4 else ["--wait"]
+        self.login_ca_file = helm4
 
     def dry_run(self, mode="client"):
         """Arguments for a dry run of install/upgrade (list of str).
@@ -148,6 +158,19 @@ class HelmCapabilities(object):
         return []
 
 
+# Release states, as helm prints them (helm/helm pkg/release/v1 and, in helm 3,
+# pkg/release/status.go; the same list is in `helm status --help`).
+STATUSES = ("unknown", "deployed", "uninstalled", "superseded", "failed", "uninstalling",
+            "pending-install", "pending-upgrade", "pending-rollback")
+PENDING = ("pending-install", "pending-upgrade", "pending-rollback")
+# The error helm prints for a release name with no revision (helm/helm
+# pkg/storage/driver/driver.go: ErrReleaseNotFound), helm 3 and helm 4 alike.
+RELEASE_NOT_FOUND = "release: not found"
+MASK = "********"
+# Options whose next argument is a secret (helm registry login, helm pull).
+_SECRET_FLAGS = ("--password", "-p")
+
+
 class TemplateParams(object):
     """What ``helm template`` renders.
 
@@ -158,10 +181,14 @@ class TemplateParams(object):
     :param values_files: values files applied in order before ``values`` (list of str).
     :param version: chart version constraint for repository charts (str or None).
     :param kube_version: Kubernetes version for Capabilities (str or None, e.g. ``1.31.0``).
+    :param include_crds: render the chart's ``crds/`` too (bool, default True: every
+        object, as image discovery wants it; False: what a release's manifest holds).
+    :param no_hooks: leave hooks out (bool, default False; True: what a release's
+        manifest holds, hooks being stored apart from it).
     """
 
     def __init__(self, release, chart, namespace=None, values=None, values_files=None, version=None,
-                 kube_version=None):
+                 kube_version=None, include_crds=True, no_hooks=False):
         self.release = release
         self.chart = chart
         self.namespace = namespace
@@ -169,6 +196,65 @@ class TemplateParams(object):
         self.values_files = values_files or []
         self.version = version
         self.kube_version = kube_version
+        self.include_crds = include_crds
+        self.no_hooks = no_hooks
+
+
+class Cluster(object):
+    """The cluster and namespace a release command addresses.
+
+    :param namespace: namespace of the release (str).
+    :param kubeconfig: kubeconfig file (str or None: helm's default).
+    :param context: kubeconfig context (str or None: the current one).
+    """
+
+    def __init__(self, namespace, kubeconfig=None, context=None):
+        self.namespace = namespace
+        self.kubeconfig = kubeconfig
+        self.context = context
+
+    def args(self):
+        """The global helm arguments choosing cluster and namespace (list of str)."""
+        args = ["--namespace", self.namespace]
+        if self.kubeconfig:
+            args += ["--kubeconfig", self.kubeconfig]
+        if self.context:
+            args += ["--kube-context", self.context]
+        return args
+
+
+class ReleaseParams(object):
+    """What ``helm install`` / ``helm upgrade`` writes.
+
+    :param name: release name (str).
+    :param chart: local chart: directory or .tgz path (str).
+    :param values: the user values, all sources merged (dict; through a 0600 file).
+    :param description: release description (str; helm_release records the chart's
+        content digest there).
+    :param wait: wait until the resources are ready (bool).
+    :param timeout: seconds helm waits for each operation (int).
+    :param atomic: roll back (upgrade) or uninstall (install) on failure (bool).
+    :param create_namespace: install only: create the namespace when missing (bool).
+    :param replace: install only: reuse the name of a release that was uninstalled with
+        its history kept (bool).
+    """
+
+    def __init__(self, name, chart, values=None, description=None, wait=True, timeout=300, atomic=True,
+                 create_namespace=False, replace=False):
+        self.name = name
+        self.chart = chart
+        self.values = values or {}
+        self.description = description
+        self.wait = wait
+        self.timeout = int(timeout)
+        self.atomic = atomic
+        self.create_namespace = create_namespace
+        self.replace = replace
+
+
+def timeout_arg(seconds):
+    """helm's ``--timeout`` value (a Go duration) for ``seconds`` (int): e.g. ``300s``."""
+    return "%ds" % int(seconds)
 
 
 class Helm(object):
@@ -177,6 +263,8 @@ class Helm(object):
     :param module: the AnsibleModule.
     :param binary: path of helm (str or None: found on PATH, required).
     :param env: extra environment (dict), e.g. HELM_CACHE_HOME for offline runs.
+    :ivar commands: every command run so far (list of argv lists), secrets masked.
+    :ivar secrets: strings masked wherever they appear in a recorded command (set).
     """
 
     def __init__(self, module, binary=None, env=None):
@@ -184,19 +272,48 @@ class Helm(object):
         self.bin = binary or module.get_bin_path("helm", required=True)
         self.env = dict(env or {})
         self._capabilities = None
+        self.commands = []
+        self.secrets = set()
 
-    def _run(self, args):
+    def _run(self, args, data=None, env=None):
         if self._capabilities is None:  # refuse an unsupported helm before its first command
             self._capabilities = self._detect()
-        return self._call(args)
+        return self._call(args, data, env)
 
-    def _call(self, args):
+    def masked(self, cmd):
+        """``cmd`` (list of str) with the argument of every ``--password``/``-p`` and
+        every string of :attr:`secrets` replaced by ``********``."""
+        out = []
+        for i, arg in enumerate(cmd):
+            if i and cmd[i - 1] in _SECRET_FLAGS:
+                arg = MASK
+            elif arg.startswith("--password="):
+                arg = "--password=" + MASK
+            for secret in self.secrets:
+                if secret:
+                    arg = arg.replace(secret, MASK)
+            out.append(arg)
+        return out
+
+    def _call(self, args, data=None, env=None):
         cmd = [self.bin] + args
-        rc, out, err = self.module.run_command(cmd, environ_update=self.env)
+        shown = self.masked(cmd)
+        self.commands.append(shown)
+        kwargs = {"environ_update": dict(self.env, **(env or {}))}
+        if data is not None:
+            kwargs["data"] = data
+        rc, out, err = self.module.run_command(cmd, **kwargs)
         if rc != 0:
             last = err.strip().splitlines()[-1] if err.strip() else "exit code %d" % rc
-            raise HelmError("helm %s failed: %s" % (args[0], last), cmd, rc, out, err)
+            raise HelmError("helm %s failed: %s" % (args[0], last), shown, rc, out, err)
         return out
+
+    def _json(self, args, what):
+        out = self._run(args)
+        try:
+            return json.loads(out)
+        except ValueError as exc:
+            raise HelmError("helm %s printed no JSON for %s: %s" % (args[0], what, exc), self.commands[-1], 0, out, "")
 
     def version(self):
         """Return the version of this helm binary (HelmVersion, e.g. ``v3.10.1``).
@@ -226,16 +343,25 @@ class Helm(object):
         check_supported(version, self.bin)
         return HelmCapabilities(version)
 
+    def _values_file(self, values):
+        """Write ``values`` (dict) as JSON to a new 0600 file under module.tmpdir; return its path."""
+        fd, vfile = tempfile.mkstemp(prefix="values-", suffix=".json", dir=self.module.tmpdir)
+        with os.fdopen(fd, "w") as f:
+            json.dump(values, f, sort_keys=True)
+        return vfile
+
     def template(self, params):
         """Render ``params`` (TemplateParams) with ``helm template``; return the manifest text (str).
 
         The values go through a 0600 file under the module's temporary directory
         (``module.tmpdir``, removed by Ansible), deleted as soon as helm returns."""
-        fd, vfile = tempfile.mkstemp(prefix="values-", suffix=".json", dir=self.module.tmpdir)
+        vfile = self._values_file(params.values)
         try:
-            with os.fdopen(fd, "w") as f:
-                json.dump(params.values, f)
-            args = ["template", params.release, params.chart, "--include-crds"]
+            args = ["template", params.release, params.chart]
+            if params.include_crds:
+                args.append("--include-crds")
+            if params.no_hooks:
+                args.append("--no-hooks")
             if params.namespace:
                 args += ["--namespace", params.namespace]
             if params.version:
@@ -249,6 +375,119 @@ class Helm(object):
         finally:
             os.unlink(vfile)
 
+    def status(self, cluster, name):
+        """The last revision of release ``name`` (``helm status -o json``): a dict in the
+        format of helm's Release (helm/helm pkg/release/v1/release.go: name, namespace,
+        version, info {status, first_deployed, last_deployed, description, notes},
+        config, manifest; the chart is stripped by helm), whatever its status; None when
+        the release does not exist. Raises HelmError for any other failure."""
+        try:
+            return self._json(["status", name] + cluster.args() + ["--output", "json"], "release %s" % name)
+        except HelmError as exc:
+            if RELEASE_NOT_FOUND in (exc.stderr or ""):
+                return None
+            raise
+
+    def history(self, cluster, name, max_revisions=20):
+        """The newest ``max_revisions`` revisions of release ``name`` (``helm history -o
+        json --max N``), oldest first: dicts with revision, updated, status, chart
+        (name-version), app_version, description (helm/helm pkg/cmd/history.go
+        releaseInfo). [] when the release does not exist."""
+        try:
+            args = ["history", name] + cluster.args() + ["--max", str(int(max_revisions)), "--output", "json"]
+            return self._json(args, "release %s" % name)
+        except HelmError as exc:
+            if RELEASE_NOT_FOUND in (exc.stderr or ""):
+                return []
+            raise
+
+    def list_releases(self, cluster, all_namespaces=False):
+        """Every release of the namespace (or of all namespaces), in every status
+        (``helm list -o json``, with ``--all`` on helm 3 only): a list of dicts (name,
+        namespace, revision, updated, status, chart, app_version)."""
+        scope = ["--all-namespaces"] if all_namespaces else []
+        args = ["list"] + cluster.args() + scope + self.capabilities.list_all + ["--output", "json"]
+        return self._json(args, "the release list")
+
+    def install_args(self, cluster, params, values_file):
+        """argv (without the binary) of ``helm install`` for ``params`` (ReleaseParams)."""
+        caps = self.capabilities
+        args = ["install", params.name, params.chart] + cluster.args()
+        if params.create_namespace:
+            args.append("--create-namespace")
+        if params.replace:
+            args.append("--replace")
+        args += self._common_write_args(params, values_file)
+        return args + caps.server_side("install") + ["--output", "json"]
+
+    def upgrade_args(self, cluster, params, values_file):
+        """argv (without the binary) of ``helm upgrade`` for ``params`` (ReleaseParams).
+
+        ``--reset-values``: the release's values become exactly ``params.values`` (helm
+        otherwise reuses the previous values when none are given)."""
+        caps = self.capabilities
+        args = ["upgrade", params.name, params.chart] + cluster.args() + ["--reset-values"]
+        args += self._common_write_args(params, values_file)
+        return args + caps.server_side("upgrade") + ["--output", "json"]
+
+    def _common_write_args(self, params, values_file):
+        caps = self.capabilities
+        args = ["--values", values_file]
+        if params.description:
+            args += ["--description", params.description]
+        if params.wait:
+            args += caps.wait
+        if params.atomic:
+            args.append(caps.rollback_on_failure)
+        return args + ["--timeout", timeout_arg(params.timeout)]
+
+    def install(self, cluster, params):
+        """``helm install`` (see install_args); return the new release (dict, helm's
+        Release JSON). Raises HelmError."""
+        return self._write(cluster, params, self.install_args)
+
+    def upgrade(self, cluster, params):
+        """``helm upgrade`` (see upgrade_args); return the new release (dict, helm's
+        Release JSON). Raises HelmError (with ``atomic``, helm has rolled back)."""
+        return self._write(cluster, params, self.upgrade_args)
+
+    def _write(self, cluster, params, argv):
+        vfile = self._values_file(params.values)
+        try:
+            return self._json(argv(cluster, params, vfile), "release %s" % params.name)
+        finally:
+            os.unlink(vfile)
+
+    def rollback(self, cluster, name, revision, wait=True, timeout=300):
+        """``helm rollback NAME REVISION`` (an explicit revision, never "the previous")."""
+        args = ["rollback", name, str(int(revision))] + cluster.args()
+        if wait:
+            args += self.capabilities.wait
+        self._run(args + ["--timeout", timeout_arg(timeout)])
+
+    def uninstall(self, cluster, name, wait=True, timeout=300):
+        """``helm uninstall NAME`` (history not kept)."""
+        args = ["uninstall", name] + cluster.args()
+        if wait:
+            args += self.capabilities.wait
+        self._run(args + ["--timeout", timeout_arg(timeout)])
+
+    def registry_login(self, host, username, password, registry_config, ca_file=None):
+        """``helm registry login HOST`` storing the credentials in ``registry_config``
+        (str, a file under module.tmpdir), the password on stdin (``--password-stdin``),
+        never on argv. The CA goes through ``--ca-file`` where this helm has it, else
+        through ``SSL_CERT_FILE`` (helm 3's Go TLS honours it)."""
+        self.secrets.add(password)
+        args = ["registry", "login", host, "--username", username, "--password-stdin",
+                "--registry-config", registry_config]
+        env = None
+        if ca_file:
+            if self.capabilities.login_ca_file:
+                args += ["--ca-file", ca_file]
+            else:
+                env = {"SSL_CERT_FILE": ca_file}
+        self._run(args, data=password, env=env)
+
     def package(self, chart_dir, destination):
         """Package the chart directory ``chart_dir`` (str) with ``helm package`` into the
         existing directory ``destination`` (str); return the path of the .tgz (str).
@@ -258,7 +497,7 @@ class Helm(object):
         self._run(["package", chart_dir, "--destination", destination])
         return _new_tgz(destination, before)
 
-    def pull(self, chart, destination, version=None, repo=None, ca_file=None):
+    def pull(self, chart, destination, version=None, repo=None, ca_file=None, registry_config=None):
         """Download a repository or OCI chart with ``helm pull`` into the existing directory
         ``destination`` (str); return the path of the .tgz (str).
 
@@ -267,6 +506,7 @@ class Helm(object):
         :param version: chart version or constraint (str or None: the newest).
         :param repo: chart repository URL (str or None).
         :param ca_file: CA bundle for the repository's or registry's TLS (str or None).
+        :param registry_config: registry credentials file written by registry_login (str or None).
         Raises HelmError when helm fails (not found, TLS, auth)."""
         before = set(os.listdir(destination))
         args = ["pull", chart, "--destination", destination]
@@ -276,6 +516,8 @@ class Helm(object):
             args += ["--repo", repo]
         if ca_file:
             args += ["--ca-file", ca_file]
+        if registry_config:
+            args += ["--registry-config", registry_config]
         self._run(args)
         return _new_tgz(destination, before)
 
@@ -285,3 +527,138 @@ def _new_tgz(directory, before):
     if len(new) != 1:
         raise HelmError("helm wrote %d chart archives into %s, expected one" % (len(new), directory))
     return os.path.join(directory, new[0])
+
+
+class Kubectl(object):
+    """kubectl, for the one thing helm does not do: upgrading a chart's CRDs.
+
+    :param module: the AnsibleModule. :param binary: path (str or None: ``kubectl`` on PATH).
+    :param commands: list the argv of every command is appended to (shared with Helm).
+    """
+
+    FIELD_MANAGER = "onprem.stack.helm_release"
+
+    def __init__(self, module, binary=None, commands=None):
+        self.module = module
+        self.bin = binary or module.get_bin_path("kubectl", required=True)
+        self.commands = commands if commands is not None else []
+
+    def apply_server_side(self, files, kubeconfig=None, context=None):
+        """``kubectl apply --server-side --force-conflicts`` of ``files`` (list of str).
+        Raises HelmError (the shared CommandError type) when kubectl fails."""
+        cmd = [self.bin, "apply", "--server-side", "--force-conflicts", "--field-manager=" + self.FIELD_MANAGER]
+        if kubeconfig:
+            cmd += ["--kubeconfig", kubeconfig]
+        if context:
+            cmd += ["--context", context]
+        for f in files:
+            cmd += ["-f", f]
+        self.commands.append(list(cmd))
+        rc, out, err = self.module.run_command(cmd)
+        if rc != 0:
+            last = err.strip().splitlines()[-1] if err.strip() else "exit code %d" % rc
+            raise HelmError("kubectl apply of the chart's CRDs failed: %s" % last, cmd, rc, out, err)
+        return out
+
+
+# --- reading releases -------------------------------------------------------------------
+
+_TIME_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$")
+
+
+def parse_time(text):
+    """Parse a time as helm prints it in JSON (Go's RFC 3339 with up to nanoseconds,
+    e.g. ``2025-01-01T10:00:00.123456789+01:00``); return an aware datetime (UTC), or
+    None for "" / None (helm 3 prints "" for a zero time)."""
+    if not text:
+        return None
+    m = _TIME_RE.match(text)
+    if not m:
+        raise HelmError("cannot read the time %r printed by helm (expected RFC 3339)" % (text,))
+    base = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S")
+    micro = int((m.group(2) or "0")[:6].ljust(6, "0"))
+    zone = m.group(3)
+    offset = datetime.timedelta(0)
+    if zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        offset = sign * datetime.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+    return (base.replace(microsecond=micro) - offset).replace(tzinfo=_UTC)
+
+
+class _Utc(datetime.tzinfo):
+    def utcoffset(self, dt):
+        return datetime.timedelta(0)
+
+    def dst(self, dt):
+        return datetime.timedelta(0)
+
+    def tzname(self, dt):
+        return "UTC"
+
+
+_UTC = _Utc()
+
+
+def utc_now():
+    """The current time, aware, in UTC."""
+    return datetime.datetime.now(_UTC)
+
+
+def normalise_manifest(text):
+    """A release manifest as compared: helm's text without surrounding white space
+    (``helm template`` prints the release manifest trimmed, helm/helm pkg/cmd/template.go)."""
+    return (text or "").strip()
+
+
+def manifest_sha256(text):
+    """sha256 hex of the normalised manifest ``text`` (str)."""
+    return hashlib.sha256(normalise_manifest(text).encode("utf-8")).hexdigest()
+
+
+_SOURCE_RE = re.compile(r"^# Source: (.+)$", re.M)
+
+
+def manifest_sources(text):
+    """{source path: text of its documents} of a rendered manifest (str), the path
+    without the chart's name (``templates/deployment.yaml``; subcharts
+    ``charts/db/templates/x.yaml``), from the ``# Source:`` line helm writes atop each
+    document. Documents without one are under ``(unknown source)``."""
+    out = {}
+    for doc in re.split(r"(?m)^---[ \t]*$", normalise_manifest(text)):
+        if not doc.strip():
+            continue
+        m = _SOURCE_RE.search(doc)
+        path = m.group(1).strip().split("/", 1)[-1] if m else "(unknown source)"
+        out[path] = (out.get(path, "") + "\n---\n" + doc.strip()).strip("\n-")
+    return out
+
+
+class ReleaseState(object):
+    """The last revision of a release, read from ``helm status -o json``.
+
+    :ivar name, namespace: (str) :ivar revision: (int) :ivar status: (str, one of STATUSES)
+    :ivar description: (str) :ivar values: user values (dict) :ivar manifest: (str)
+    :ivar last_deployed: when the revision was written (aware datetime or None); for a
+        pending revision, when its operation started.
+    """
+
+    def __init__(self, data):
+        info = data.get("info") or {}
+        self.name = data.get("name", "")
+        self.namespace = data.get("namespace", "")
+        self.revision = int(data.get("version") or 0)
+        self.status = info.get("status") or "unknown"
+        self.description = info.get("description") or ""
+        self.values = data.get("config") or {}
+        self.manifest = data.get("manifest") or ""
+        self.last_deployed = parse_time(info.get("last_deployed"))
+
+    @property
+    def pending(self):
+        return self.status in PENDING
+
+    def age_seconds(self, now=None):
+        """Seconds since the revision was written (int; 0 when helm recorded no time)."""
+        if self.last_deployed is None:
+            return 0
+        return max(0, int(((now or utc_now()) - self.last_deployed).total_seconds()))

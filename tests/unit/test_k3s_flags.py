@@ -35,10 +35,11 @@ NODES = {
 }
 
 
-def _render(node):
-    """config.yaml of ``node`` (a NODES key) as a dict."""
+def _render(node, **extra):
+    """config.yaml of ``node`` (a NODES key) as a dict; ``extra`` variables override the input."""
     variables = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
     variables.update(INPUT)
+    variables.update(extra)
     variables.update(NODES[node])
     variables.update({"ansible_managed": "Ansible managed", "_k3s_config_dir": "/etc/rancher/k3s",
                       "_k3s_url": "https://192.0.2.1:6443", "_k3s_endpoint": "k3s-api.example.test",
@@ -80,6 +81,18 @@ def test_rendered_roles_of_the_nodes():
     assert first["node-taint"] == ["nvidia.com/gpu=true:NoSchedule"]
     assert first["disable-default-registry-endpoint"] is True
     assert "k3s-api.example.test" in first["tls-san"] and "k3s.example.test" in first["tls-san"]
+
+
+def test_gpu_hosts_get_the_gpu_label_and_taint_at_registration():
+    """A host of group gpu registers with node-type=gpu and the nvidia.com/gpu taint, added to its own
+    labels and taints without duplicates; other hosts get neither."""
+    gpu = _render("agent", group_names=["k3s_agent", "gpu"], k3s_node_labels=["zone=a"], k3s_node_taints=[])
+    assert gpu["node-label"] == ["zone=a", "node-type=gpu"]
+    assert gpu["node-taint"] == ["nvidia.com/gpu=true:NoSchedule"]
+    plain = _render("agent", group_names=["k3s_agent"], k3s_node_labels=[], k3s_node_taints=[])
+    assert "node-label" not in plain and "node-taint" not in plain
+    both = _render("first server", group_names=["k3s_server", "gpu"])
+    assert both["node-label"] == ["node-type=gpu"] and both["node-taint"] == ["nvidia.com/gpu=true:NoSchedule"]
 
 
 def test_cluster_keys_are_server_flags():

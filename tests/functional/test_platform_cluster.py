@@ -1,0 +1,159 @@
+"""The platform role end to end against a real cluster: namespaces, the data-layer and
+generated Secrets, the ingress TLS Secret from the site CA, the example chart
+(examples/charts/onprem-demo) installed with helm_release, and a rerun that changes
+nothing.
+
+Needs a Kubernetes API: ``KUBECONFIG`` pointing at a reachable cluster (any k3s will do;
+the CI host cannot run one). Without it every test here is reported as skipped, by name,
+with "not provided: Kubernetes API". The control node doubles as the first k3s_server
+(local connection): the real playbooks/platform.yml runs with ``--skip-tags
+platform_install`` (helm and the Python kubernetes client come from the test
+environment instead of apt and the helm download). The release does not wait for its
+pods (``wait: false``): the demo image need not be pullable from the test cluster.
+"""
+import base64
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+import yaml
+
+from skips import skip_missing_tool, skip_not_provided, tool_path
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+CHART = REPO / "examples" / "charts" / "onprem-demo"
+
+
+def _cluster() -> dict:
+    """The cluster's kubeconfig and the tools, or skip (by name, "not provided: Kubernetes API")."""
+    kubeconfig = os.environ.get("KUBECONFIG", "")
+    if not kubeconfig or not Path(kubeconfig).is_file():
+        skip_not_provided("Kubernetes API", "KUBECONFIG pointing at a reachable cluster")
+    kubectl, helm = tool_path("kubectl"), tool_path("helm")
+    if not kubectl:
+        skip_missing_tool("kubectl", "scripts/install-helm.sh")
+    if not helm:
+        skip_missing_tool("helm", "scripts/install-helm.sh")
+    probe = subprocess.run([kubectl, "--kubeconfig", kubeconfig, "get", "--raw", "/readyz"], capture_output=True,
+                           text=True, timeout=30, check=False)
+    if probe.returncode != 0:
+        skip_not_provided("Kubernetes API", f"KUBECONFIG={kubeconfig} is not reachable: {probe.stderr.strip()[:200]}")
+    try:
+        import kubernetes  # noqa: F401  (kubernetes.core's modules import it)
+    except ImportError:
+        skip_missing_tool("kubernetes (Python client)", "pip install kubernetes; the role installs python3-kubernetes")
+    return {"kubeconfig": kubeconfig, "kubectl": kubectl, "helm": helm}
+
+
+def _kubectl(cluster: dict, *args: str) -> str:
+    return subprocess.run([cluster["kubectl"], "--kubeconfig", cluster["kubeconfig"], *args], capture_output=True,
+                          text=True, timeout=120, check=True).stdout
+
+
+def _play(tmp: Path, cluster: dict, ns: str):
+    inventory = tmp / "inventory" / "hosts.yml"
+    inventory.parent.mkdir(parents=True, exist_ok=True)
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    inventory.write_text(yaml.safe_dump({"all": {
+        "hosts": {"k3s-1": dict(local), "db-1": dict(local, ansible_host="127.0.0.1",
+                                                    postgresql_users=[{"name": "demo"}],
+                                                    postgresql_databases=[{"name": "demo", "owner": "demo"}])},
+        "children": {"k3s_server": {"hosts": {"k3s-1": {}}}, "postgres": {"hosts": {"db-1": {}}}}}}))
+    variables = {
+        "stack_credentials_dir": str(tmp / "credentials"), "ansible_become": False,
+        "platform_kubeconfig": cluster["kubeconfig"], "platform_helm_binary": cluster["helm"],
+        "platform_work_dir": str(tmp / "work"), "platform_device_plugin": False,
+        "platform_namespaces": [{"name": ns, "labels": {"onprem.stack/test": "platform"}}],
+        "platform_secrets": [
+            {"name": "onprem-demo-auth", "namespace": ns, "data": {
+                "admin-password": {"from": {"credential": "site/platform/demo-admin"}}}},
+            {"name": "onprem-demo-db", "namespace": ns, "data": {
+                "url": {"from": {"database_url": {"database": "demo", "user": "demo"}}},
+                "ca.crt": {"from": {"site_ca": True}}}},
+        ],
+        "platform_releases": [{
+            "name": "demo", "namespace": ns, "chart": str(CHART), "wait": False, "timeout": 300,
+            "values": {"ingress": {"host": "demo.example.internal", "tlsSecretName": "onprem-demo-tls"}},
+            "tls": [{"secret": "onprem-demo-tls", "hosts": ["demo.example.internal"]}],
+        }],
+    }
+    (tmp / "vars.json").write_text(json.dumps(variables))
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(inventory), "playbooks/platform.yml",
+                           "-e", f"@{tmp / 'vars.json'}", "--skip-tags", "platform_install"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=900, check=False)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    return proc
+
+
+@pytest.fixture(scope="module")
+def deployed(tmp_path_factory):
+    cluster = _cluster()
+    tmp = tmp_path_factory.mktemp("platform-cluster")
+    ns = f"onprem-test-{uuid.uuid4().hex[:8]}"
+    try:
+        first = _play(tmp, cluster, ns)
+        again = _play(tmp, cluster, ns)
+        yield {"cluster": cluster, "tmp": tmp, "ns": ns, "first": first, "again": again}
+    finally:
+        subprocess.run([cluster["helm"], "--kubeconfig", cluster["kubeconfig"], "uninstall", "demo", "-n", ns],
+                       capture_output=True, check=False, timeout=300)
+        subprocess.run([cluster["kubectl"], "--kubeconfig", cluster["kubeconfig"], "delete", "namespace", ns,
+                        "--wait=false"], capture_output=True, check=False, timeout=120)
+
+
+def _secret(deployed: dict, name: str) -> dict:
+    obj = json.loads(_kubectl(deployed["cluster"], "get", "secret", name, "-n", deployed["ns"], "-o", "json"))
+    return {"type": obj["type"], **{k: base64.b64decode(v).decode() for k, v in obj["data"].items()}}
+
+
+def test_cluster_namespace_created_with_labels(deployed):
+    obj = json.loads(_kubectl(deployed["cluster"], "get", "namespace", deployed["ns"], "-o", "json"))
+    assert obj["metadata"]["labels"]["onprem.stack/test"] == "platform"
+
+
+def test_cluster_secrets_hold_generated_and_data_layer_values(deployed):
+    tmp = deployed["tmp"]
+    auth = _secret(deployed, "onprem-demo-auth")
+    assert auth["admin-password"] == (tmp / "credentials" / "site" / "platform" / "demo-admin").read_text().strip()
+    db = _secret(deployed, "onprem-demo-db")
+    password = (tmp / "credentials" / "db-1" / "postgresql" / "demo").read_text().strip()
+    assert db["url"] == f"postgresql://demo:{password}@127.0.0.1:5432/demo?sslmode=require"
+    assert db["ca.crt"] == (tmp / "credentials" / "pki" / "ca.crt").read_text()
+
+
+def test_cluster_tls_secret_valid_for_its_hosts_and_signed_by_the_site_ca(deployed):
+    tmp = deployed["tmp"]
+    tls = _secret(deployed, "onprem-demo-tls")
+    assert tls["type"] == "kubernetes.io/tls"
+    (tmp / "got.crt").write_text(tls["tls.crt"])
+    san = subprocess.run(["openssl", "x509", "-in", str(tmp / "got.crt"), "-noout", "-ext", "subjectAltName"],
+                         capture_output=True, text=True, check=True).stdout
+    assert "DNS:demo.example.internal" in san
+    verify = subprocess.run(["openssl", "verify", "-CAfile", str(tmp / "credentials" / "pki" / "ca.crt"),
+                             str(tmp / "got.crt")], capture_output=True, text=True, check=False)
+    assert verify.returncode == 0, verify.stdout + verify.stderr
+
+
+def test_cluster_example_chart_release_deployed(deployed):
+    cluster = deployed["cluster"]
+    status = json.loads(subprocess.run([cluster["helm"], "--kubeconfig", cluster["kubeconfig"], "status", "demo",
+                                        "-n", deployed["ns"], "-o", "json"], capture_output=True, text=True,
+                                       check=True).stdout)
+    assert status["info"]["status"] == "deployed"
+    listed = json.loads(subprocess.run([cluster["helm"], "--kubeconfig", cluster["kubeconfig"], "list", "-n",
+                                        deployed["ns"], "-o", "json"], capture_output=True, text=True,
+                                       check=True).stdout)
+    assert [r["chart"] for r in listed if r["name"] == "demo"] == ["onprem-demo-0.1.0"]
+    ingress = json.loads(_kubectl(cluster, "get", "ingress", "-n", deployed["ns"], "-o", "json"))["items"]
+    assert ingress and ingress[0]["spec"]["tls"][0]["secretName"] == "onprem-demo-tls"
+
+
+def test_cluster_rerun_changes_nothing(deployed):
+    recap = deployed["again"].stdout.split("PLAY RECAP", 1)[1]
+    assert "changed=0" in recap.split("k3s-1", 1)[1].splitlines()[0], recap

@@ -1,0 +1,224 @@
+"""The platform role's release flow (tasks/releases.yml, release.yml, backup.yml) on this host.
+
+There is no Kubernetes API here, so the two modules that talk to one,
+onprem.stack.helm_release and helm_release_info (tested themselves in
+test_helm_release*.py), are replaced in a copy of the collection by stand-ins that keep
+the "cluster" in a JSON file: the release name, the chart (name-version read from the
+staged chart, as helm would) and the parameters they were given. Everything else is the
+real role run by the real playbooks/platform.yml (``--tags platform_service``, the
+release step): the NVIDIA device plugin from the real onprem.stack.nvidia entry point
+first, staging of chart directories, .tgz archives and values files on the server,
+chart versions, the dump before a chart version change (``systemctl`` is a stand-in on
+PATH that writes a dump, as onprem-postgresql-backup.service does), and a rerun that
+changes nothing.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+
+INFO = '''#!/usr/bin/python
+import json, os
+from ansible.module_utils.basic import AnsibleModule
+m = AnsibleModule(argument_spec=dict(name=dict(required=True), namespace=dict(required=True),
+                  kubeconfig=dict(type="path"), helm_binary=dict(type="path"), context=dict()), supports_check_mode=True)
+state = os.environ["FAKE_CLUSTER"]
+rel = (json.load(open(state)) if os.path.exists(state) else {}).get(m.params["namespace"] + "/" + m.params["name"])
+m.exit_json(changed=False, exists=bool(rel), chart=(rel or {}).get("chart", ""), status="deployed" if rel else "",
+            values=(rel or {}).get("values", {}))
+'''
+
+RELEASE = '''#!/usr/bin/python
+import json, os, subprocess, yaml
+from ansible.module_utils.basic import AnsibleModule
+spec = dict(name=dict(required=True), namespace=dict(required=True), chart=dict(required=True), version=dict(),
+            state=dict(default="present"), values=dict(type="dict", no_log=True), values_files=dict(type="list", elements="path"),
+            set_values=dict(type="list", elements="dict"), create_namespace=dict(type="bool"), wait=dict(type="bool"),
+            timeout=dict(type="int"), atomic=dict(type="bool"), recover_pending=dict(type="bool"), crds=dict(),
+            kubeconfig=dict(type="path"), helm_binary=dict(type="path"), context=dict(), ca_file=dict(type="path"),
+            username=dict(), password=dict(no_log=True))
+m = AnsibleModule(argument_spec=spec, supports_check_mode=True)
+p = m.params
+chart = p["chart"]
+if os.path.isdir(chart):
+    meta = yaml.safe_load(open(os.path.join(chart, "Chart.yaml")))
+else:
+    meta = yaml.safe_load(subprocess.run(["tar", "-xzOf", chart, "--wildcards", "--no-wildcards-match-slash", "*/Chart.yaml"],
+                                         capture_output=True, text=True, check=True).stdout)
+state = os.environ["FAKE_CLUSTER"]
+cluster = json.load(open(state)) if os.path.exists(state) else {}
+key = p["namespace"] + "/" + p["name"]
+want = {"chart": "%s-%s" % (meta["name"], meta["version"]), "values": p["values"],
+        "values_files": [open(f).read() for f in p["values_files"]], "order": cluster.get(key, {}).get("order"),
+        "wait": p["wait"], "atomic": p["atomic"], "timeout": p["timeout"]}
+if want["order"] is None:
+    want["order"] = len(cluster)
+changed = cluster.get(key) != want
+if changed and not m.check_mode:
+    cluster[key] = want
+    json.dump(cluster, open(state, "w"))
+m.exit_json(changed=changed, name=p["name"], namespace=p["namespace"], revision=1, status="deployed", chart=want["chart"],
+            app_version="", changed_reasons=["stand-in: differs"] if changed else [], commands=[])
+'''
+
+# onprem-postgresql-backup.service, as far as the role sees it: `systemctl start` returns
+# when the dump of every managed database is written (or fails).
+SYSTEMCTL = '''#!/bin/sh
+[ "$1 $2" = "start onprem-postgresql-backup.service" ] || exit 2
+[ -n "$FAKE_BACKUP_FAIL" ] && exit 1
+for db in appdb; do mkdir -p "$FAKE_BACKUP_DIR/$db"; date > "$FAKE_BACKUP_DIR/$db/$db-$(date -u +%Y%m%dT%H%M%S.%N).dump"; done
+echo start >> "$FAKE_BACKUP_DIR/calls"
+'''
+
+
+def _tgz(path: Path, name: str, version: str) -> None:
+    src = path.parent / f".src-{name}"
+    (src / name).mkdir(parents=True, exist_ok=True)
+    (src / name / "Chart.yaml").write_text(yaml.safe_dump({"apiVersion": "v2", "name": name, "version": version}))
+    with tarfile.open(path, "w:gz") as tar:
+        tar.add(src / name, arcname=name)
+
+
+@pytest.fixture
+def site(tmp_path):
+    coll = tmp_path / "coll" / "ansible_collections" / "onprem" / "stack"
+    coll.mkdir(parents=True)
+    for part in ("galaxy.yml", "meta", "roles", "plugins"):
+        (shutil.copytree if (REPO / part).is_dir() else shutil.copy)(REPO / part, coll / part)
+    (coll / "plugins" / "modules" / "helm_release_info.py").write_text(INFO)
+    (coll / "plugins" / "modules" / "helm_release.py").write_text(RELEASE)
+    fake_bin = tmp_path / "bin"
+    fake_bin.mkdir()
+    (fake_bin / "systemctl").write_text(SYSTEMCTL)
+    (fake_bin / "systemctl").chmod(0o755)
+    inventory = tmp_path / "inventory"
+    (inventory / "values").mkdir(parents=True)
+    (inventory / "values" / "one.yml").write_text("a: 1\n")
+    (inventory / "values" / "two.yml").write_text("b: 2\n")
+    (inventory / "charts").mkdir()
+    _tgz(inventory / "charts" / "nvidia-device-plugin-0.17.1.tgz", "nvidia-device-plugin", "0.17.1")
+    _tgz(inventory / "charts" / "app-1.0.0.tgz", "app", "1.0.0")
+    _tgz(inventory / "charts" / "app-1.1.0.tgz", "app", "1.1.0")
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    (inventory / "hosts.yml").write_text(yaml.safe_dump({"all": {
+        "hosts": {"k3s-1": dict(local), "db-1": dict(local, postgresql_backup_dir=str(tmp_path / "backups"),
+                                                     postgresql_users=[{"name": "app"}],
+                                                     postgresql_databases=[{"name": "appdb", "owner": "app"}])},
+        "children": {"k3s_server": {"hosts": {"k3s-1": {}}}, "gpu": {"hosts": {"k3s-1": {}}},
+                     "postgres": {"hosts": {"db-1": {}}}}}}))
+    return {"tmp": tmp_path, "inventory": inventory, "cluster": tmp_path / "cluster.json", "work": tmp_path / "work",
+            "backups": tmp_path / "backups",
+            "env": dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(tmp_path / "coll"), ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
+                        ANSIBLE_NOCOLOR="1", FAKE_CLUSTER=str(tmp_path / "cluster.json"),
+                        FAKE_BACKUP_DIR=str(tmp_path / "backups"), PATH=f"{fake_bin}:{os.environ['PATH']}")}
+
+
+def _releases(app_chart: str) -> list:
+    return [
+        {"name": "demo", "namespace": "demo", "chart": str(REPO / "examples" / "charts" / "onprem-demo"),
+         "values": {"ingress": {"host": "demo.example.internal"}}, "values_files": ["values/one.yml", "values/two.yml"]},
+        {"name": "app", "namespace": "app", "chart": app_chart, "databases": ["appdb"], "timeout": 120},
+    ]
+
+
+def _run(site: dict, releases: list, *args: str, env: dict | None = None, ok: bool = True):
+    variables = {"stack_credentials_dir": str(site["tmp"] / "credentials"), "ansible_become": False,
+                 "platform_work_dir": str(site["work"]), "platform_releases": releases,
+                 "nvidia_device_plugin_chart": "charts/nvidia-device-plugin-0.17.1.tgz"}
+    (site["tmp"] / "vars.json").write_text(json.dumps(variables))
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(site["inventory"] / "hosts.yml"),
+                           "playbooks/platform.yml", "-e", f"@{site['tmp'] / 'vars.json'}", "--tags", "platform_service",
+                           *args], cwd=REPO, env=env or site["env"], capture_output=True, text=True, timeout=600,
+                          check=False)
+    assert (proc.returncode == 0) == ok, proc.stdout[-6000:] + proc.stderr[-2000:]
+    return proc
+
+
+def _cluster(site: dict) -> dict:
+    return json.loads(site["cluster"].read_text()) if site["cluster"].exists() else {}
+
+
+def _changed(proc) -> int:
+    line = [x for x in proc.stdout.split("PLAY RECAP", 1)[1].splitlines() if x.startswith("k3s-1")][0]
+    return int(line.split("changed=")[1].split()[0])
+
+
+def test_releases_in_order_device_plugin_first_and_rerun_unchanged(site):
+    _run(site, _releases("charts/app-1.0.0.tgz"))
+    cluster = _cluster(site)
+    order = sorted(cluster, key=lambda k: cluster[k]["order"])
+    assert order == ["nvidia-device-plugin/nvidia-device-plugin", "demo/demo", "app/app"]
+    plugin = cluster["nvidia-device-plugin/nvidia-device-plugin"]
+    assert plugin["chart"] == "nvidia-device-plugin-0.17.1"
+    assert plugin["values"]["nodeSelector"] == {"node-type": "gpu"}
+    demo = cluster["demo/demo"]
+    assert demo["chart"] == "onprem-demo-0.1.0" and demo["values"] == {"ingress": {"host": "demo.example.internal"}}
+    assert demo["values_files"] == ["a: 1\n", "b: 2\n"], "values files in order"
+    assert demo["wait"] is True and demo["atomic"] is True and demo["timeout"] == 600, "release defaults"
+    assert cluster["app/app"]["timeout"] == 120
+    # Staged on the "server": the chart directory, the archive and the values files (0600), private directories.
+    assert (site["work"] / "charts" / "demo" / "demo" / "Chart.yaml").is_file()
+    assert (site["work"] / "charts" / "app" / "app.tgz").is_file()
+    staged = site["work"] / "values" / "demo" / "demo"
+    assert sorted(p.name for p in staged.iterdir()) == ["0.yml", "1.yml"]
+    assert all(oct(p.stat().st_mode & 0o777) == "0o600" for p in staged.iterdir())
+    assert oct((site["work"] / "charts").stat().st_mode & 0o777) == "0o700"
+    assert not site["backups"].exists(), "a first install needs no dump"
+    again = _run(site, _releases("charts/app-1.0.0.tgz"))
+    assert _changed(again) == 0, again.stdout[-3000:]
+
+
+def test_stale_staged_files_are_removed(site):
+    _run(site, _releases("charts/app-1.0.0.tgz"))
+    (site["work"] / "charts" / "demo" / "demo" / "templates" / "stale.yaml").write_text("kind: Stale\n")
+    releases = _releases("charts/app-1.0.0.tgz")
+    releases[0]["values_files"] = ["values/two.yml"]
+    _run(site, releases)
+    assert not (site["work"] / "charts" / "demo" / "demo" / "templates" / "stale.yaml").exists()
+    assert sorted(p.name for p in (site["work"] / "values" / "demo" / "demo").iterdir()) == ["0.yml"]
+    assert _cluster(site)["demo/demo"]["values_files"] == ["b: 2\n"]
+
+
+def test_chart_version_change_dumps_the_databases_first(site):
+    _run(site, _releases("charts/app-1.0.0.tgz"))
+    # A dry run reports the upgrade and neither dumps nor upgrades.
+    check = _run(site, _releases("charts/app-1.1.0.tgz"), "--check")
+    assert "installed or upgraded - app" in check.stdout
+    assert not site["backups"].exists() and _cluster(site)["app/app"]["chart"] == "app-1.0.0"
+    _run(site, _releases("charts/app-1.1.0.tgz"))
+    assert (site["backups"] / "calls").read_text() == "start\n"
+    assert list((site["backups"] / "appdb").glob("appdb-*.dump"))
+    assert _cluster(site)["app/app"]["chart"] == "app-1.1.0"
+    # Same version again: no dump.
+    _run(site, _releases("charts/app-1.1.0.tgz"))
+    assert (site["backups"] / "calls").read_text() == "start\n"
+
+
+def test_failed_dump_stops_the_upgrade(site):
+    _run(site, _releases("charts/app-1.0.0.tgz"))
+    proc = _run(site, _releases("charts/app-1.1.0.tgz"), env=dict(site["env"], FAKE_BACKUP_FAIL="1"), ok=False)
+    assert "onprem-postgresql-backup.service" in proc.stdout
+    assert _cluster(site)["app/app"]["chart"] == "app-1.0.0", "upgraded although the dump failed"
+
+
+def test_backup_off(site):
+    _run(site, _releases("charts/app-1.0.0.tgz"))
+    variables_env = dict(site["env"])
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(site["inventory"] / "hosts.yml"),
+                           "playbooks/platform.yml", "-e", f"@{site['tmp'] / 'vars.json'}", "-e",
+                           json.dumps({"platform_backup_before_upgrade": False,
+                                       "platform_releases": _releases("charts/app-1.1.0.tgz")}),
+                           "--tags", "platform_service"], cwd=REPO, env=variables_env, capture_output=True, text=True,
+                          timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-4000:]
+    assert not site["backups"].exists()
+    assert _cluster(site)["app/app"]["chart"] == "app-1.1.0"

@@ -1,0 +1,258 @@
+"""The platform role's Secrets and ingress TLS, built for real on this host (no cluster).
+
+Runs the real ``playbooks/platform.yml`` (role ``onprem.stack.platform``) with
+``platform_apply: false``: validation, the credential lookups, the data-layer URLs and
+the certificates from the site CA run exactly as on a site; only the steps that need a
+cluster (install, apply, releases) are off. A second play of the test's own playbook
+writes the role's fact ``__platform_secret_objects`` (the v1 Secret definitions it
+would apply) into the test's temporary directory, and the test checks them:
+
+- database URL: ``sslmode=require`` (and ``verify-full`` with ``sslrootcert``), the
+  password the postgresql role uses (generated file, or the supplied one, percent-encoded);
+- Redis URL: ``rediss://`` when ``redis_tls_enabled`` on the redis host, ``redis://`` otherwise;
+- the site CA, inline values, files; generated secrets 0600 under ``stack_credentials_dir``;
+- TLS Secrets: SANs equal to the hosts, signed by the site CA (``openssl verify``),
+  key matching the certificate; a user-supplied certificate used as is;
+- nothing secret in the output (``-v``), and a rerun changes nothing.
+
+Every host uses the local connection (the CI host stands in for each of them).
+"""
+import base64
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import pytest
+import yaml
+
+from skips import skip_missing_tool, tool_path
+
+REPO = Path(__file__).resolve().parents[2]
+BIN = Path(sys.executable).parent
+SUPPLIED_PG_PASSWORD = "S3cret/with:odd@chars?&"
+
+
+def _inventory(tmp: Path, redis_tls: bool) -> Path:
+    local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
+    inv = {"all": {"hosts": {
+        "k3s-1": dict(local),
+        "db-1": dict(local, ansible_host="10.20.0.41",
+                     postgresql_users=[{"name": "app"}, {"name": "given", "password": SUPPLIED_PG_PASSWORD}],
+                     postgresql_databases=[{"name": "appdb", "owner": "app"}, {"name": "other", "owner": "given"}]),
+        "cache-1": dict(local, ansible_host="10.20.0.42", redis_tls_enabled=redis_tls, redis_port=6380,
+                        redis_acl_users=[{"name": "app"}]),
+    }, "children": {"k3s_server": {"hosts": {"k3s-1": {}}}, "postgres": {"hosts": {"db-1": {}}},
+                    "redis": {"hosts": {"cache-1": {}}}}}}
+    path = tmp / "inventory" / "hosts.yml"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(inv), encoding="utf-8")
+    return path
+
+
+PLATFORM_VARS = {
+    "platform_apply": False,
+    "platform_namespaces": [{"name": "app", "labels": {"team": "ai"}}],
+    "platform_secrets": [
+        {"name": "app-db", "namespace": "app", "data": {
+            "url": {"from": {"database_url": {"database": "appdb", "user": "app"}}},
+            "url-verify": {"from": {"database_url": {"database": "appdb", "user": "app", "sslmode": "verify-full",
+                                                     "sslrootcert": "/etc/ssl/db-ca/ca.crt"}}},
+            "given-url": {"from": {"database_url": {"database": "other", "user": "given", "scheme": "postgres"}}},
+            "password": {"from": {"database_password": {"user": "app"}}},
+            "ca.crt": {"from": {"site_ca": True}},
+        }},
+        {"name": "app-redis", "namespace": "app", "data": {
+            "url": {"from": {"redis_url": {"user": "app", "db": 0}}},
+            "password": {"from": {"redis_password": {"user": "app"}}},
+        }},
+        {"name": "app-auth", "namespace": "app", "data": {
+            "jwt-secret": {"from": {"credential": "site/platform/app-jwt", "length": 64}},
+            "admin-password": {"from": {"credential": "site/platform/app-admin"}},
+            "oidc-client-secret": {"value": "inline-oidc-secret-value"},
+            "motd": {"from": {"file": "files/motd.txt"}},
+        }},
+    ],
+    "platform_releases": [{
+        "name": "demo", "namespace": "demo", "chart": str(REPO / "examples" / "charts" / "onprem-demo"),
+        "tls": [{"secret": "demo-tls", "hosts": ["demo.example.internal", "*.apps.example.internal"]}],
+    }],
+}
+
+
+def _run(tmp: Path, redis_tls: bool = True, extra: dict | None = None, *args: str):
+    """Run playbooks/platform.yml (apply off), then dump the objects; return (proc, objects by ns/name)."""
+    inventory = _inventory(tmp, redis_tls)
+    (inventory.parent / "files").mkdir(exist_ok=True)
+    (inventory.parent / "files" / "motd.txt").write_text("welcome\n", encoding="utf-8")
+    out = tmp / "objects.json"
+    play = tmp / "play.yml"
+    play.write_text(yaml.safe_dump([
+        {"ansible.builtin.import_playbook": str(REPO / "playbooks" / "platform.yml")},
+        {"name": "Test | the Secret objects the role built", "hosts": "k3s_server[0]", "gather_facts": False,
+         "tasks": [{"name": "Test | write them for the assertions", "no_log": True, "ansible.builtin.copy": {
+             "dest": str(out), "mode": "0600", "content": "{{ __platform_secret_objects | to_json }}"}}]},
+    ]), encoding="utf-8")
+    variables = dict(PLATFORM_VARS, stack_credentials_dir=str(tmp / "credentials"), ansible_become=False,
+                     **(extra or {}))
+    (tmp / "vars.json").write_text(json.dumps(variables), encoding="utf-8")
+    env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCAL_TEMP=str(tmp / "ansible-tmp"))
+    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(inventory), str(play), "-e", f"@{tmp / 'vars.json'}",
+                           "-v", *args], cwd=REPO, env=env, capture_output=True, text=True, timeout=600, check=False)
+    assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
+    objects = {f"{o['metadata']['namespace']}/{o['metadata']['name']}": o for o in json.loads(out.read_text())}
+    return proc, objects
+
+
+def _data(obj: dict) -> dict:
+    return {k: base64.b64decode(v).decode() for k, v in obj["data"].items()}
+
+
+def _credential(tmp: Path, *parts: str) -> str:
+    return (tmp / "credentials" / Path(*parts)).read_text(encoding="utf-8").rstrip("\n")
+
+
+def _recap_changed(stdout: str) -> dict:
+    recap = stdout.split("PLAY RECAP", 1)[1]
+    return {line.split()[0]: int(line.split("changed=")[1].split()[0]) for line in recap.splitlines() if "changed=" in line}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One real run with Redis TLS on, then a rerun; (tmp, first proc, objects, rerun proc, rerun objects)."""
+    if not tool_path("openssl"):
+        skip_missing_tool("openssl", "apt-get install openssl")
+    tmp = tmp_path_factory.mktemp("platform")
+    first, objects = _run(tmp)
+    again, objects_again = _run(tmp)
+    return tmp, first, objects, again, objects_again
+
+
+def test_database_url_has_sslmode_require_and_the_postgresql_password(built):
+    tmp, _, objects, _, _ = built
+    data = _data(objects["app/app-db"])
+    password = _credential(tmp, "db-1", "postgresql", "app")
+    assert data["url"] == f"postgresql://app:{password}@10.20.0.41:5432/appdb?sslmode=require"
+    assert data["password"] == password
+    verify = urlsplit(data["url-verify"])
+    assert parse_qs(verify.query) == {"sslmode": ["verify-full"], "sslrootcert": ["/etc/ssl/db-ca/ca.crt"]}
+    # A supplied password is used as given (percent-encoded in the URL) and writes no file.
+    given = urlsplit(data["given-url"])
+    assert given.scheme == "postgres" and given.hostname == "10.20.0.41" and given.port == 5432
+    assert unquote(given.password) == SUPPLIED_PG_PASSWORD and given.path == "/other"
+    assert not (tmp / "credentials" / "db-1" / "postgresql" / "given").exists()
+
+
+def test_secret_carries_the_site_ca(built):
+    tmp, _, objects, _, _ = built
+    ca = (tmp / "credentials" / "pki" / "ca.crt").read_text(encoding="utf-8")
+    assert _data(objects["app/app-db"])["ca.crt"] == ca
+    assert ca.startswith("-----BEGIN CERTIFICATE-----")
+
+
+def test_redis_url_is_rediss_with_tls(built):
+    tmp, _, objects, _, _ = built
+    data = _data(objects["app/app-redis"])
+    password = _credential(tmp, "cache-1", "redis", "app")
+    assert data["url"] == f"rediss://app:{password}@10.20.0.42:6380/0"
+    assert data["password"] == password
+
+
+def test_redis_url_is_plain_without_tls(tmp_path):
+    _, objects = _run(tmp_path, redis_tls=False)
+    password = _credential(tmp_path, "cache-1", "redis", "app")
+    assert _data(objects["app/app-redis"])["url"] == f"redis://app:{password}@10.20.0.42:6380/0"
+
+
+def test_generated_and_inline_secrets(built):
+    tmp, _, objects, _, _ = built
+    data = _data(objects["app/app-auth"])
+    assert data["jwt-secret"] == _credential(tmp, "site", "platform", "app-jwt") and len(data["jwt-secret"]) == 64
+    assert data["admin-password"] == _credential(tmp, "site", "platform", "app-admin")
+    assert len(data["admin-password"]) == 32 and data["admin-password"].isalnum()
+    assert data["oidc-client-secret"] == "inline-oidc-secret-value"
+    assert data["motd"] == "welcome\n"
+    assert objects["app/app-auth"]["type"] == "Opaque"
+
+
+def test_credentials_are_private(built):
+    tmp, _, _, _, _ = built
+    creds = tmp / "credentials"
+    files = [p for p in creds.rglob("*") if p.is_file()]
+    secrets = [p for p in files if p.suffix not in (".crt",)]
+    assert {p.relative_to(creds).as_posix() for p in secrets} >= {
+        "db-1/postgresql/app", "cache-1/redis/app", "site/platform/app-jwt", "site/platform/app-admin",
+        "pki/ca.key", "pki/platform/demo/demo-tls.key"}
+    for path in secrets:
+        assert oct(path.stat().st_mode & 0o777) == "0o600", path
+    for path in [p for p in creds.rglob("*") if p.is_dir()] + [creds]:
+        assert oct(path.stat().st_mode & 0o777) == "0o700", path
+
+
+def test_tls_secret_is_signed_by_the_site_ca_for_exactly_its_hosts(built):
+    tmp, _, objects, _, _ = built
+    secret = objects["demo/demo-tls"]
+    assert secret["type"] == "kubernetes.io/tls"
+    data = _data(secret)
+    cert, key, ca = tmp / "tls.crt", tmp / "tls.key", tmp / "ca.crt"
+    cert.write_text(data["tls.crt"])
+    key.write_text(data["tls.key"])
+    ca.write_text(data["ca.crt"])
+    assert data["ca.crt"] == (tmp / "credentials" / "pki" / "ca.crt").read_text()
+    san = subprocess.run(["openssl", "x509", "-in", str(cert), "-noout", "-ext", "subjectAltName"],
+                         capture_output=True, text=True, check=True).stdout
+    names = sorted(n.strip().removeprefix("DNS:") for n in san.splitlines()[1].split(","))
+    assert names == sorted(["demo.example.internal", "*.apps.example.internal"])
+    verify = subprocess.run(["openssl", "verify", "-CAfile", str(ca), str(cert)], capture_output=True, text=True,
+                            check=False)
+    assert verify.returncode == 0 and verify.stdout.strip().endswith(": OK"), verify.stdout + verify.stderr
+    pub_cert = subprocess.run(["openssl", "x509", "-in", str(cert), "-noout", "-pubkey"], capture_output=True,
+                              text=True, check=True).stdout
+    pub_key = subprocess.run(["openssl", "pkey", "-in", str(key), "-pubout"], capture_output=True, text=True,
+                             check=True).stdout
+    assert pub_cert == pub_key, "tls.key does not belong to tls.crt"
+    purpose = subprocess.run(["openssl", "x509", "-in", str(cert), "-noout", "-ext", "extendedKeyUsage"],
+                             capture_output=True, text=True, check=True).stdout
+    assert "TLS Web Server Authentication" in purpose
+
+
+def test_nothing_secret_in_the_output(built):
+    tmp, first, objects, again, _ = built
+    secrets = [_credential(tmp, "db-1", "postgresql", "app"), _credential(tmp, "cache-1", "redis", "app"),
+               _credential(tmp, "site", "platform", "app-jwt"), _credential(tmp, "site", "platform", "app-admin"),
+               "inline-oidc-secret-value", SUPPLIED_PG_PASSWORD]
+    key_body = _data(objects["demo/demo-tls"])["tls.key"].splitlines()[1]
+    for proc in (first, again):
+        text = proc.stdout + proc.stderr
+        for value in secrets + [key_body] + [v for o in objects.values() for v in o["data"].values()]:
+            assert value not in text, "a secret value reached the ansible output"
+    assert "censored due to no_log" in first.stdout
+
+
+def test_rerun_changes_nothing_and_keeps_the_values(built):
+    _, first, objects, again, objects_again = built
+    assert _recap_changed(first.stdout)["k3s-1"] >= 1
+    # The test's own dump task writes the same file again: no change either.
+    assert _recap_changed(again.stdout) == {"k3s-1": 0}, again.stdout[-3000:]
+    assert objects_again == objects
+
+
+def test_own_certificate_is_used_as_is(tmp_path):
+    """platform_tls with cert/key: the files go into the Secret unchanged, without the site CA."""
+    if not tool_path("openssl"):
+        skip_missing_tool("openssl", "apt-get install openssl")
+    own = tmp_path / "inventory" / "certs"
+    own.mkdir(parents=True)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-subj", "/CN=own.example.com", "-addext", "subjectAltName=DNS:own.example.com", "-days", "2",
+                    "-keyout", str(own / "own.key"), "-out", str(own / "own.crt")], capture_output=True, check=True)
+    _, objects = _run(tmp_path, extra={
+        "platform_secrets": [], "platform_releases": [],
+        "platform_tls": [{"secret": "own-tls", "namespace": "web", "hosts": ["own.example.com"],
+                          "cert": "certs/own.crt", "key": "certs/own.key"}]})
+    data = _data(objects["web/own-tls"])
+    assert data == {"tls.crt": (own / "own.crt").read_text(), "tls.key": (own / "own.key").read_text()}
+    assert not (tmp_path / "credentials" / "pki" / "platform" / "web").exists()
