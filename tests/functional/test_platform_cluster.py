@@ -60,9 +60,9 @@ def _play(tmp: Path, cluster: dict, ns: str):
     inventory.parent.mkdir(parents=True, exist_ok=True)
     local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
     inventory.write_text(yaml.safe_dump({"all": {
-        "hosts": {"k3s-1": dict(local), "db-1": dict(local, ansible_host="127.0.0.1",
-                                                    postgresql_users=[{"name": "demo"}],
-                                                    postgresql_databases=[{"name": "demo", "owner": "demo"}])},
+        "hosts": {"k3s-1": dict(local),
+                  "db-1": dict(local, ansible_host="127.0.0.1", postgresql_users=[{"name": "demo"}],
+                               postgresql_databases=[{"name": "demo", "owner": "demo"}])},
         "children": {"k3s_server": {"hosts": {"k3s-1": {}}}, "postgres": {"hosts": {"db-1": {}}}}}}))
     variables = {
         "stack_credentials_dir": str(tmp / "credentials"), "ansible_become": False,

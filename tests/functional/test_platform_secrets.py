@@ -132,7 +132,7 @@ def built(tmp_path_factory):
 
 
 def test_database_url_has_sslmode_require_and_the_postgresql_password(built):
-    tmp, _, objects, _, _ = built
+    tmp, objects = built[0], built[2]
     data = _data(objects["app/app-db"])
     password = _credential(tmp, "db-1", "postgresql", "app")
     assert data["url"] == f"postgresql://app:{password}@10.20.0.41:5432/appdb?sslmode=require"
@@ -147,14 +147,14 @@ def test_database_url_has_sslmode_require_and_the_postgresql_password(built):
 
 
 def test_secret_carries_the_site_ca(built):
-    tmp, _, objects, _, _ = built
+    tmp, objects = built[0], built[2]
     ca = (tmp / "credentials" / "pki" / "ca.crt").read_text(encoding="utf-8")
     assert _data(objects["app/app-db"])["ca.crt"] == ca
     assert ca.startswith("-----BEGIN CERTIFICATE-----")
 
 
 def test_redis_url_is_rediss_with_tls(built):
-    tmp, _, objects, _, _ = built
+    tmp, objects = built[0], built[2]
     data = _data(objects["app/app-redis"])
     password = _credential(tmp, "cache-1", "redis", "app")
     assert data["url"] == f"rediss://app:{password}@10.20.0.42:6380/0"
@@ -162,13 +162,13 @@ def test_redis_url_is_rediss_with_tls(built):
 
 
 def test_redis_url_is_plain_without_tls(tmp_path):
-    _, objects = _run(tmp_path, redis_tls=False)
+    objects = _run(tmp_path, redis_tls=False)[1]
     password = _credential(tmp_path, "cache-1", "redis", "app")
     assert _data(objects["app/app-redis"])["url"] == f"redis://app:{password}@10.20.0.42:6380/0"
 
 
 def test_generated_and_inline_secrets(built):
-    tmp, _, objects, _, _ = built
+    tmp, objects = built[0], built[2]
     data = _data(objects["app/app-auth"])
     assert data["jwt-secret"] == _credential(tmp, "site", "platform", "app-jwt") and len(data["jwt-secret"]) == 64
     assert data["admin-password"] == _credential(tmp, "site", "platform", "app-admin")
@@ -179,7 +179,7 @@ def test_generated_and_inline_secrets(built):
 
 
 def test_credentials_are_private(built):
-    tmp, _, _, _, _ = built
+    tmp = built[0]
     creds = tmp / "credentials"
     files = [p for p in creds.rglob("*") if p.is_file()]
     secrets = [p for p in files if p.suffix not in (".crt",)]
@@ -193,7 +193,7 @@ def test_credentials_are_private(built):
 
 
 def test_tls_secret_is_signed_by_the_site_ca_for_exactly_its_hosts(built):
-    tmp, _, objects, _, _ = built
+    tmp, objects = built[0], built[2]
     secret = objects["demo/demo-tls"]
     assert secret["type"] == "kubernetes.io/tls"
     data = _data(secret)
@@ -220,7 +220,7 @@ def test_tls_secret_is_signed_by_the_site_ca_for_exactly_its_hosts(built):
 
 
 def test_nothing_secret_in_the_output(built):
-    tmp, first, objects, again, _ = built
+    tmp, first, objects, again = built[:4]
     secrets = [_credential(tmp, "db-1", "postgresql", "app"), _credential(tmp, "cache-1", "redis", "app"),
                _credential(tmp, "site", "platform", "app-jwt"), _credential(tmp, "site", "platform", "app-admin"),
                "inline-oidc-secret-value", SUPPLIED_PG_PASSWORD]
@@ -233,7 +233,7 @@ def test_nothing_secret_in_the_output(built):
 
 
 def test_rerun_changes_nothing_and_keeps_the_values(built):
-    _, first, objects, again, objects_again = built
+    first, objects, again, objects_again = built[1:5]
     assert _recap_changed(first.stdout)["k3s-1"] >= 1
     # The test's own dump task writes the same file again: no change either.
     assert _recap_changed(again.stdout) == {"k3s-1": 0}, again.stdout[-3000:]
@@ -249,10 +249,10 @@ def test_own_certificate_is_used_as_is(tmp_path):
     subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
                     "-subj", "/CN=own.example.com", "-addext", "subjectAltName=DNS:own.example.com", "-days", "2",
                     "-keyout", str(own / "own.key"), "-out", str(own / "own.crt")], capture_output=True, check=True)
-    _, objects = _run(tmp_path, extra={
+    objects = _run(tmp_path, extra={
         "platform_secrets": [], "platform_releases": [],
         "platform_tls": [{"secret": "own-tls", "namespace": "web", "hosts": ["own.example.com"],
-                          "cert": "certs/own.crt", "key": "certs/own.key"}]})
+                          "cert": "certs/own.crt", "key": "certs/own.key"}]})[1]
     data = _data(objects["web/own-tls"])
     assert data == {"tls.crt": (own / "own.crt").read_text(), "tls.key": (own / "own.key").read_text()}
     assert not (tmp_path / "credentials" / "pki" / "platform" / "web").exists()
