@@ -29,7 +29,8 @@ def test_open_flavour_failure_names_package_kernel_and_compiler_error():
     msg = " ".join((EPHEMERAL / "open-flavour-failure.txt").read_text().split())
     assert "nvidia-open-kernel-dkms" in msg
     assert "for kernel %s failed" % kernel in msg
-    assert "error: too few arguments to function 'pci_resize_resource'" in msg
+    # gcc quotes with the locale's quotation marks (U+2018/U+2019 under UTF-8)
+    assert "nv-pci.c:237:9: error: too few arguments to function" in msg and "pci_resize_resource" in msg
     assert "/var/log/onprem-nvidia/dkms-make-nvidia-open-kernel-dkms-%s.log" % kernel in msg
     assert "Purged what dpkg left unconfigured (nvidia-open-kernel-dkms)" in msg
 
