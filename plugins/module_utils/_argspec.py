@@ -37,6 +37,18 @@ def kubeconfig_argument_spec():
     )
 
 
+def release_argument_spec():
+    """Options naming a helm release (doc fragment ``onprem.stack.release``).
+
+    :returns: dict, AnsibleModule argument_spec entries: ``name`` and ``namespace``
+        (str, both required).
+    """
+    return dict(
+        name=dict(type="str", required=True),
+        namespace=dict(type="str", required=True),
+    )
+
+
 def registry_argument_spec():
     """Registry TLS and authentication options (doc fragment ``onprem.stack.registry``).
 

@@ -136,6 +136,7 @@ except ImportError:  # pragma: no cover
 from ansible_collections.onprem.stack.plugins.module_utils._argspec import helm_argument_spec
 from ansible_collections.onprem.stack.plugins.module_utils._helm import Helm, HelmError, TemplateParams
 from ansible_collections.onprem.stack.plugins.module_utils._image_ref import ImageRefError, normalise_image_ref
+from ansible_collections.onprem.stack.plugins.module_utils._values import value_strings
 
 POD_SPEC_PATHS = {
     "Pod": ("spec",),
@@ -261,22 +262,6 @@ def _read_chart(c):
     for label, meta in metas:
         pairs += [(img, "Chart.yaml %s" % ANNOTATION) for img in images_in_annotation(label, meta)]
     return str(release), pairs
-
-
-def value_strings(obj):
-    """Yield every leaf of a values tree (dict/list of str, int, float, bool, None) as
-    Ansible's no_log masking sees it: non-empty strings and numbers as str; booleans and
-    None are not yielded (Ansible never masks them)."""
-    if isinstance(obj, dict):
-        for value in obj.values():
-            yield from value_strings(value)
-    elif isinstance(obj, (list, tuple)):
-        for value in obj:
-            yield from value_strings(value)
-    elif isinstance(obj, bool) or obj is None:
-        return
-    elif isinstance(obj, (int, float)) or (isinstance(obj, str) and obj):
-        yield str(obj)
 
 
 def invocation(params):

@@ -49,6 +49,7 @@ description:
 author:
   - onprem.stack contributors (!UNKNOWN)
 extends_documentation_fragment:
+  - onprem.stack.release
   - onprem.stack.helm
   - onprem.stack.kubeconfig
 attributes:
@@ -64,14 +65,6 @@ attributes:
       - Returns the user values and the manifest before and after, with the C(data) and
         C(stringData) of Secrets and secret-looking values redacted.
 options:
-  name:
-    description: Release name.
-    type: str
-    required: true
-  namespace:
-    description: Namespace of the release.
-    type: str
-    required: true
   chart:
     description:
       - The chart, one of a local chart directory, a C(.tgz) chart archive (the air-gap
@@ -273,36 +266,23 @@ diff:
   elements: dict
 """
 
-import copy
-import fnmatch
-import hashlib
-import json
 import os
-import re
-import tarfile
 import tempfile
-import zlib
 
 from ansible.module_utils.basic import AnsibleModule, missing_required_lib
 
-try:
-    import yaml
-    HAS_YAML = True
-except ImportError:  # pragma: no cover
-    HAS_YAML = False
-
 from ansible_collections.onprem.stack.plugins.module_utils._argspec import (
-    helm_argument_spec, kubeconfig_argument_spec)
+    helm_argument_spec, kubeconfig_argument_spec, release_argument_spec)
+from ansible_collections.onprem.stack.plugins.module_utils._chart import ChartError, read_chart_dir, read_chart_tgz
 from ansible_collections.onprem.stack.plugins.module_utils._helm import (
-    MASK, Cluster, Helm, HelmError, Kubectl, ReleaseParams, ReleaseState, TemplateParams, manifest_sha256,
-    manifest_sources, normalise_manifest, utc_now)
+    Cluster, Helm, HelmError, ReleaseParams, TemplateParams)
+from ansible_collections.onprem.stack.plugins.module_utils._kubectl import Kubectl
+from ansible_collections.onprem.stack.plugins.module_utils._release import (
+    ReleaseState, compare, crds_changed, make_diff, marker, utc_now)
+from ansible_collections.onprem.stack.plugins.module_utils._values import (
+    HAS_YAML, ValuesError, desired_values, secret_leaves, value_strings)
 
 NO_LOG_PLACEHOLDER = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
-MARKER = "onprem.stack.helm_release:"
-_MARKER_RE = re.compile(r"\b(name|version|content|crds)=(\S+)")
-SECRET_KEY_RE = re.compile(r"pass|secret|token|key|credential|cert|jwt|auth|dsn|salt|cookie|private", re.I)
-CRD_RE = re.compile(r"^(charts/[^/]+/)*crds/[^/].*\.(ya?ml|json)$")
-MAX_VALUE_REASONS = 25
 
 
 class ModuleFailure(Exception):
@@ -311,463 +291,6 @@ class ModuleFailure(Exception):
     def __init__(self, msg, **extra):
         super(ModuleFailure, self).__init__(msg)
         self.extra = extra
-
-
-# --- charts ------------------------------------------------------------------------------
-
-class LocalChart(object):
-    """A chart on disk (directory or .tgz) as helm_release compares it.
-
-    :ivar path: what helm is given (str). :ivar name, version, app_version: from Chart.yaml (str).
-    :ivar digest: ``sha256:`` + sha256 over every file's path and sha256 (str), Chart.yaml
-        by its parsed content (so a directory and its ``helm package`` archive agree).
-    :ivar crds: {path in the chart: bytes} of the CRD files (see CRD_RE).
-    :ivar crds_digest: ``sha256:...`` of those, or ``none``.
-    """
-
-    def __init__(self, path, files):
-        self.path = path
-        if "Chart.yaml" not in files:
-            raise ModuleFailure("chart %s has no Chart.yaml" % path)
-        try:
-            meta = yaml.safe_load(files["Chart.yaml"]) or {}
-        except yaml.YAMLError as exc:
-            raise ModuleFailure("chart %s: Chart.yaml is not valid YAML: %s" % (path, exc))
-        if not isinstance(meta, dict) or not meta.get("name") or not meta.get("version"):
-            raise ModuleFailure("chart %s: Chart.yaml must be a mapping with name and version" % path)
-        self.name, self.version = str(meta["name"]), str(meta["version"])
-        self.app_version = str(meta.get("appVersion") or "")
-        # helm package writes Chart.yaml anew from its parsed form: digest that form
-        canonical = dict(files, **{"Chart.yaml": json.dumps(_pruned(meta), sort_keys=True).encode("utf-8")})
-        self.digest = _files_digest(canonical)
-        self.crds = dict((k, v) for k, v in files.items() if CRD_RE.match(k))
-        self.crds_digest = _files_digest(self.crds) if self.crds else "none"
-
-    @property
-    def ref(self):
-        return "%s-%s" % (self.name, self.version)
-
-
-def _pruned(obj):
-    """``obj`` without empty values (None, "", [], {}), as helm's Chart.yaml writer omits them."""
-    if isinstance(obj, dict):
-        obj = dict((k, _pruned(v)) for k, v in obj.items())
-        return dict((k, v) for k, v in obj.items() if v not in (None, "", [], {}))
-    if isinstance(obj, list):
-        return [_pruned(v) for v in obj]
-    return obj
-
-
-def _files_digest(files):
-    h = hashlib.sha256()
-    for name in sorted(files):
-        h.update(("%s\0%s\n" % (name, hashlib.sha256(files[name]).hexdigest())).encode("utf-8"))
-    return "sha256:" + h.hexdigest()
-
-
-def _helmignore_rules(text):
-    rules = []
-    for line in text.decode("utf-8", "replace").splitlines():
-        line = line.strip()
-        if line and not line.startswith("#"):
-            rules.append((line.lstrip("!").rstrip("/"), line.endswith("/"), line.startswith("!")))
-    return rules
-
-
-def _ignored(rel, is_dir, rules):
-    """Whether ``rel`` is left out by .helmignore ``rules`` (shell patterns on the path or
-    its base name; a trailing / matches directories only; ! re-includes)."""
-    out = False
-    for pattern, dir_only, negate in rules:
-        if dir_only and not is_dir:
-            continue
-        if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(os.path.basename(rel), pattern):
-            out = not negate
-    return out
-
-
-def read_chart_dir(path):
-    """LocalChart of the chart directory ``path`` (files matched by .helmignore left out)."""
-    rules = []
-    if os.path.isfile(os.path.join(path, ".helmignore")):
-        with open(os.path.join(path, ".helmignore"), "rb") as f:
-            rules = _helmignore_rules(f.read())
-    files = {}
-    for dirpath, dirs, names in os.walk(path):
-        reldir = os.path.relpath(dirpath, path)
-        reldir = "" if reldir == "." else reldir + "/"
-        dirs[:] = sorted(d for d in dirs if not _ignored(reldir + d, True, rules))
-        for n in names:
-            rel = reldir + n
-            if not _ignored(rel, False, rules):
-                with open(os.path.join(dirpath, n), "rb") as f:
-                    files[rel] = f.read()
-    return LocalChart(path, files)
-
-
-def read_chart_tgz(path):
-    """LocalChart of the chart archive ``path`` (paths without the archive's top directory)."""
-    files = {}
-    try:
-        with tarfile.open(path, "r:*") as tar:
-            for m in tar:
-                if m.isfile() and "/" in m.name:
-                    files[m.name.split("/", 1)[1]] = tar.extractfile(m).read()
-    except (tarfile.TarError, EOFError, zlib.error, OSError, IOError) as exc:
-        raise ModuleFailure("%s is not a readable chart archive (.tgz): %s" % (path, exc))
-    return LocalChart(path, files)
-
-
-# --- values ------------------------------------------------------------------------------
-
-class _NoDatesLoader(yaml.SafeLoader if HAS_YAML else object):
-    """YAML 1.1 like helm's reader, but timestamps stay strings (helm reads values as JSON types)."""
-
-
-if HAS_YAML:
-    _NoDatesLoader.yaml_implicit_resolvers = dict(
-        (k, [(tag, rx) for tag, rx in v if tag != "tag:yaml.org,2002:timestamp"])
-        for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items())
-
-
-def merge_values(base, override):
-    """Deep merge (a new dict): maps merged key by key, anything else in ``override`` wins."""
-    out = copy.deepcopy(base)
-    for key, value in override.items():
-        if isinstance(value, dict) and isinstance(out.get(key), dict):
-            out[key] = merge_values(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-def _split_unescaped(text, sep):
-    """Split ``text`` on ``sep`` outside backslash escapes and ``{...}``; escapes kept."""
-    parts, cur, depth, i = [], "", 0, 0
-    while i < len(text):
-        c = text[i]
-        if c == "\\" and i + 1 < len(text):
-            cur += text[i:i + 2]
-            i += 2
-            continue
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth = max(0, depth - 1)
-        if c == sep and depth == 0:
-            parts.append(cur)
-            cur = ""
-        else:
-            cur += c
-        i += 1
-    parts.append(cur)
-    return parts
-
-
-def _unescape(text):
-    return re.sub(r"\\(.)", r"\1", text)
-
-
-def parse_key(key):
-    """A --set key (``a.b[0].c``, ``\\`` escapes) as a list of str keys and int indices."""
-    path = []
-    for part in _split_unescaped(key, "."):
-        m = re.match(r"^(.*?)((?:\[\d+\])*)$", part)
-        name, indices = m.group(1), m.group(2)
-        if name.endswith("\\") or not _unescape(name) and not indices:
-            raise ValueError("empty key segment in %r" % key)
-        if name:
-            path.append(_unescape(name))
-        path += [int(i) for i in re.findall(r"\[(\d+)\]", indices)]
-    if not path or isinstance(path[0], int):
-        raise ValueError("a key must start with a name: %r" % key)
-    return path
-
-
-def typed(text, value_type):
-    """A --set value: ``string`` as is; ``raw`` as helm's --set types it."""
-    if value_type == "string":
-        return text
-    low = text.lower()
-    if low in ("true", "false"):
-        return low == "true"
-    if low == "null":
-        return None
-    if text == "0" or (re.match(r"^-?[1-9]\d*$", text) and -2 ** 63 <= int(text) < 2 ** 63):
-        return int(text)
-    return text
-
-
-def parse_set_value(entry):
-    """[(path, value)] of one ``set_values`` entry ({value, value_type}). Raises ValueError."""
-    text, vtype = entry["value"], entry["value_type"]
-    if vtype == "json":
-        key, sep, raw = text.partition("=")
-        if not sep:
-            raise ValueError("expected key=JSON")
-        return [(parse_key(key), json.loads(raw))]
-    out = []
-    for pair in _split_unescaped(text, ","):
-        key, sep, raw = pair.partition("=")
-        while key.endswith("\\") and sep:  # an escaped = belongs to the key
-            more, sep, raw = raw.partition("=")
-            key = key + "=" + more
-        if not sep:
-            raise ValueError("expected key=value, found %r" % pair)
-        if vtype == "file":
-            try:
-                with open(_unescape(raw), "rb") as f:
-                    value = f.read().decode("utf-8")
-            except (OSError, IOError, UnicodeDecodeError) as exc:
-                raise ValueError("cannot read file %s: %s" % (raw, exc))
-        elif raw.startswith("{") and raw.endswith("}"):
-            value = [typed(_unescape(v), vtype) for v in _split_unescaped(raw[1:-1], ",")] if raw[1:-1] else []
-        else:
-            value = typed(_unescape(raw), vtype)
-        out.append((parse_key(key), value))
-    return out
-
-
-def set_path(tree, path, value):
-    """Set ``value`` at ``path`` in the values ``tree`` (dict), creating maps and lists
-    (lists padded with null, as helm does)."""
-    node = tree
-    for i, step in enumerate(path):
-        last = i == len(path) - 1
-        nxt = None if last else ([] if isinstance(path[i + 1], int) else {})
-        if isinstance(step, int):
-            while len(node) <= step:
-                node.append(None)
-            if last:
-                node[step] = value
-            elif not isinstance(node[step], type(nxt)):
-                node[step] = nxt
-        else:
-            if last:
-                node[step] = value
-            elif not isinstance(node.get(step), type(nxt)):
-                node[step] = nxt
-        if not last:
-            node = node[step]
-    return tree
-
-
-def desired_values(params):
-    """The user values: values_files merged in order, then values, then set_values;
-    normalised through JSON as helm stores them. Raises ModuleFailure naming the source."""
-    merged = {}
-    for path in params["values_files"]:
-        try:
-            with open(path, "rb") as f:
-                data = yaml.load(f, Loader=_NoDatesLoader)  # noqa: S506  (a SafeLoader subclass)
-        except (OSError, IOError) as exc:
-            raise ModuleFailure("values file %s cannot be read: %s" % (path, exc))
-        except yaml.YAMLError as exc:
-            raise ModuleFailure("values file %s is not valid YAML: %s" % (path, exc))
-        if data is None:
-            continue
-        if not isinstance(data, dict):
-            raise ModuleFailure("values file %s must hold a YAML mapping, found %s" % (path, type(data).__name__))
-        merged = merge_values(merged, data)
-    merged = merge_values(merged, params["values"])
-    for n, entry in enumerate(params["set_values"]):
-        try:
-            for path, value in parse_set_value(entry):
-                set_path(merged, path, value)
-        except (ValueError, TypeError, AttributeError) as exc:
-            raise ModuleFailure("set_values[%d] (value_type %s) cannot be applied: %s" % (n, entry["value_type"], exc))
-    try:
-        return json.loads(json.dumps(merged))
-    except (TypeError, ValueError) as exc:
-        raise ModuleFailure("the merged values cannot be written as JSON for helm: %s" % exc)
-
-
-def leaf_strings(obj):
-    """Every string or number leaf of a values tree, as str (what Ansible's no_log masks)."""
-    if isinstance(obj, dict):
-        for value in obj.values():
-            yield from leaf_strings(value)
-    elif isinstance(obj, (list, tuple)):
-        for value in obj:
-            yield from leaf_strings(value)
-    elif isinstance(obj, bool) or obj is None:
-        return
-    elif isinstance(obj, (int, float)) or (isinstance(obj, str) and obj):
-        yield str(obj)
-
-
-def secret_leaves(obj, secret=False):
-    """The string leaves of ``obj`` under a key matching SECRET_KEY_RE."""
-    if isinstance(obj, dict):
-        for key, value in obj.items():
-            yield from secret_leaves(value, secret or bool(SECRET_KEY_RE.search(str(key))))
-    elif isinstance(obj, list):
-        for value in obj:
-            yield from secret_leaves(value, secret)
-    elif secret and isinstance(obj, str) and obj:
-        yield obj
-
-
-# --- comparing ---------------------------------------------------------------------------
-
-def marker(chart):
-    """The description recorded with each revision this module writes."""
-    return "%s name=%s version=%s content=%s crds=%s" % (MARKER, chart.name, chart.version, chart.digest,
-                                                         chart.crds_digest)
-
-
-def parse_marker(description):
-    """{name, version, content, crds} recorded in a revision's description, or None."""
-    if not description or MARKER not in description:
-        return None
-    found = dict(_MARKER_RE.findall(description.split(MARKER, 1)[1]))
-    return found if {"name", "version", "content", "crds"} <= set(found) else None
-
-
-def _show(value):
-    return json.dumps(value, sort_keys=True)
-
-
-def _vpath(path):
-    return "values" + "".join("[%d]" % p if isinstance(p, int) else "." + p for p in path)
-
-
-def same_value(a, b):
-    """Whether two values read from JSON are the same for helm: numbers by value (helm
-    stores every number as a float64, so 2 and 2.0 are one), booleans only as booleans."""
-    if isinstance(a, bool) or isinstance(b, bool):
-        return type(a) is type(b) and a == b
-    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
-        return a == b
-    if isinstance(a, list) and isinstance(b, list):
-        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
-    if isinstance(a, dict) and isinstance(b, dict):
-        return set(a) == set(b) and all(same_value(a[k], b[k]) for k in a)
-    return type(a) is type(b) and a == b
-
-
-def values_reasons(before, after, path=()):
-    """One reason per leaf that differs between two values trees."""
-    if isinstance(before, dict) and isinstance(after, dict):
-        out = []
-        for key in sorted(set(before) | set(after)):
-            sub = path + (key,)
-            if key not in before and isinstance(after[key], dict) and after[key]:
-                out += values_reasons({}, after[key], sub)
-            elif key not in after and isinstance(before[key], dict) and before[key]:
-                out += values_reasons(before[key], {}, sub)
-            elif key not in before:
-                out.append("%s: (unset) -> %s" % (_vpath(sub), _masked_show(sub, after[key])))
-            elif key not in after:
-                out.append("%s: %s -> (unset)" % (_vpath(sub), _masked_show(sub, before[key])))
-            else:
-                out += values_reasons(before[key], after[key], sub)
-        return out
-    if same_value(before, after):
-        return []
-    return ["%s: %s -> %s" % (_vpath(path), _masked_show(path, before), _masked_show(path, after))]
-
-
-def _masked_show(path, value):
-    if any(SECRET_KEY_RE.search(str(p)) for p in path if not isinstance(p, int)):
-        return MASK
-    return _show(value)
-
-
-def manifest_reasons(before, after):
-    """One reason per template whose rendered documents differ."""
-    old, new = manifest_sources(before), manifest_sources(after)
-    out = []
-    for src in sorted(set(old) | set(new)):
-        if src not in old:
-            out.append("manifest: %s added" % src)
-        elif src not in new:
-            out.append("manifest: %s removed" % src)
-        elif old[src] != new[src]:
-            out.append("manifest: %s changed" % src)
-    if not out and normalise_manifest(before) != normalise_manifest(after):
-        out.append("manifest: sha256 %s -> %s" % (manifest_sha256(before)[:12], manifest_sha256(after)[:12]))
-    return out
-
-
-def compare(chart, values, manifest, state):
-    """Reasons (list of str) why ``state`` (ReleaseState, last revision) differs from the
-    desired chart (LocalChart), values (dict) and manifest (str); [] when it does not."""
-    if state.status == "failed":
-        reasons = ["last revision %d failed (%s): upgrading" % (state.revision, state.description or "no description")]
-    else:
-        reasons = []
-    recorded = parse_marker(state.description)
-    if recorded is None:
-        reasons.append("revision %d has no chart record of onprem.stack.helm_release (description %r): "
-                       "recording chart %s" % (state.revision, state.description, chart.ref))
-    else:
-        if recorded["name"] != chart.name:
-            reasons.append("chart name %s -> %s" % (recorded["name"], chart.name))
-        if recorded["version"] != chart.version:
-            reasons.append("chart version %s -> %s" % (recorded["version"], chart.version))
-        elif recorded["content"] != chart.digest:
-            reasons.append("chart content %s -> %s (same version %s)"
-                           % (recorded["content"][:19], chart.digest[:19], chart.version))
-    val = values_reasons(state.values, values)
-    if len(val) > MAX_VALUE_REASONS:
-        val = val[:MAX_VALUE_REASONS] + ["values: %d more differences" % (len(val) - MAX_VALUE_REASONS)]
-    reasons += val
-    reasons += manifest_reasons(state.manifest, manifest)
-    return reasons
-
-
-def crds_changed(chart, state):
-    """Whether the chart's CRDs differ from those recorded with ``state`` (None: unknown)."""
-    recorded = parse_marker(state.description) if state else None
-    if recorded is None:
-        return None
-    return recorded["crds"] != chart.crds_digest
-
-
-# --- redaction ---------------------------------------------------------------------------
-
-def redact_manifest(text):
-    """The manifest with every value of the ``data`` and ``stringData`` of Secrets replaced by
-    ``<redacted>``; other documents unchanged."""
-    docs = re.split(r"(?m)^---[ \t]*$", normalise_manifest(text))
-    out = []
-    for doc in docs:
-        try:
-            obj = yaml.safe_load(doc)
-        except yaml.YAMLError:
-            obj = None
-        if isinstance(obj, dict) and obj.get("kind") == "Secret":
-            for field in ("data", "stringData"):
-                if isinstance(obj.get(field), dict):
-                    obj[field] = dict((k, "<redacted>") for k in obj[field])
-            comments = "".join(line + "\n" for line in doc.strip().splitlines() if line.startswith("#"))
-            doc = "\n" + comments + yaml.safe_dump(obj, default_flow_style=False, sort_keys=False)
-        out.append(doc.rstrip("\n"))
-    return "---".join(out).strip() + "\n"
-
-
-def _masked_values(values, path=()):
-    if isinstance(values, dict):
-        return dict((k, MASK if SECRET_KEY_RE.search(str(k)) and not isinstance(v, (dict, list))
-                     else _masked_values(v, path + (k,))) for k, v in values.items())
-    if isinstance(values, list):
-        return [_masked_values(v, path) for v in values]
-    return values
-
-
-def make_diff(name, state, values, manifest):
-    before_values = state.values if state else {}
-    before_manifest = state.manifest if state else ""
-    label = "revision %d" % state.revision if state else "not installed"
-    return [
-        {"before_header": "%s values (%s)" % (name, label), "after_header": "%s values (desired)" % name,
-         "before": yaml.safe_dump(_masked_values(before_values), default_flow_style=False) if before_values else "",
-         "after": yaml.safe_dump(_masked_values(values), default_flow_style=False) if values else ""},
-        {"before_header": "%s manifest (%s)" % (name, label), "after_header": "%s manifest (desired)" % name,
-         "before": redact_manifest(before_manifest) if before_manifest else "",
-         "after": redact_manifest(manifest)},
-    ]
 
 
 # --- the run -----------------------------------------------------------------------------
@@ -859,7 +382,7 @@ class Run(object):
     def mask_values(self, values):
         """Values are shown in reasons and diffs, except under secret-looking keys: those
         (and only those) stay masked in every output (module.no_log_values)."""
-        given = set(leaf_strings(self.p["values"])) | set(e["value"] for e in self.p["set_values"])
+        given = set(value_strings(self.p["values"])) | set(e["value"] for e in self.p["set_values"])
         self.module.no_log_values.difference_update(given)
         self.module.no_log_values.update(secret_leaves(values))
 
@@ -982,9 +505,8 @@ class Run(object):
 
 
 def argument_spec():
-    spec = dict(
-        name=dict(type="str", required=True),
-        namespace=dict(type="str", required=True),
+    spec = release_argument_spec()
+    spec.update(
         chart=dict(type="str"),
         version=dict(type="str"),
         state=dict(type="str", choices=["present", "absent"], default="present"),
@@ -1028,6 +550,8 @@ def main():
             run.present()
     except ModuleFailure as exc:
         run.fail(str(exc), **exc.extra)
+    except (ChartError, ValuesError) as exc:
+        run.fail(str(exc))
     except HelmError as exc:
         run.fail(str(exc), cmd=exc.cmd, rc=exc.rc, stdout=exc.stdout, stderr=exc.stderr)
     except (OSError, IOError) as exc:

@@ -22,6 +22,7 @@ description:
 author:
   - onprem.stack contributors (!UNKNOWN)
 extends_documentation_fragment:
+  - onprem.stack.release
   - onprem.stack.helm
   - onprem.stack.kubeconfig
 attributes:
@@ -32,14 +33,6 @@ attributes:
     support: none
     description: The module changes nothing, so it has no diff.
 options:
-  name:
-    description: Release name.
-    type: str
-    required: true
-  namespace:
-    description: Namespace of the release.
-    type: str
-    required: true
   history_max:
     description: Number of newest revisions returned in RV(history).
     type: int
@@ -132,17 +125,14 @@ commands:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.onprem.stack.plugins.module_utils._argspec import (
-    helm_argument_spec, kubeconfig_argument_spec)
-from ansible_collections.onprem.stack.plugins.module_utils._helm import (
-    Cluster, Helm, HelmError, ReleaseState, manifest_sha256, utc_now)
+    helm_argument_spec, kubeconfig_argument_spec, release_argument_spec)
+from ansible_collections.onprem.stack.plugins.module_utils._helm import Cluster, Helm, HelmError
+from ansible_collections.onprem.stack.plugins.module_utils._release import ReleaseState, manifest_sha256, utc_now
 
 
 def main():
-    argument_spec = dict(
-        name=dict(type="str", required=True),
-        namespace=dict(type="str", required=True),
-        history_max=dict(type="int", default=20),
-    )
+    argument_spec = release_argument_spec()
+    argument_spec.update(history_max=dict(type="int", default=20))
     argument_spec.update(helm_argument_spec())
     argument_spec.update(kubeconfig_argument_spec())
     module = AnsibleModule(argument_spec=argument_spec, supports_check_mode=True)

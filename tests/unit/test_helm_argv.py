@@ -11,7 +11,9 @@ import json
 import pytest
 
 from ansible_collections.onprem.stack.plugins.module_utils._helm import (
-    Cluster, Helm, HelmError, Kubectl, ReleaseParams, TemplateParams, manifest_sha256, manifest_sources, parse_time)
+    Cluster, Helm, HelmError, ReleaseParams, TemplateParams)
+from ansible_collections.onprem.stack.plugins.module_utils._kubectl import Kubectl
+from ansible_collections.onprem.stack.plugins.module_utils._release import manifest_sha256, manifest_sources, parse_time
 
 VERSIONS = {3: "v3.10.1", 4: "v4.1.4"}
 RELEASE_JSON = json.dumps({"name": "demo", "namespace": "ai", "version": 2, "info": {"status": "deployed"}})

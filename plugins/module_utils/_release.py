@@ -1,0 +1,293 @@
+# -*- coding: utf-8 -*-
+# Copyright: onprem.stack contributors
+# Apache License 2.0 (see LICENSE)
+"""What a release is and how it is compared: the last revision read from helm's JSON,
+manifests normalised, hashed and split by template, the chart record helm_release
+writes into each revision's description, the reasons a release differs from what is
+wanted, and the redacted diff.
+
+Formats: ``helm status -o json`` (helm/helm pkg/release/v1 release.go and info.go; times
+are Go's RFC 3339), the ``# Source:`` line helm writes atop each rendered document
+(helm/helm pkg/action/action.go).
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import datetime
+import hashlib
+import json
+import re
+
+try:
+    import yaml
+    HAS_YAML = True
+except ImportError:  # pragma: no cover
+    HAS_YAML = False
+
+from ansible_collections.onprem.stack.plugins.module_utils._helm import MASK, PENDING, HelmError
+from ansible_collections.onprem.stack.plugins.module_utils._values import SECRET_KEY_RE
+
+# The chart record in each revision's description (see marker()).
+MARKER = "onprem.stack.helm_release:"
+_MARKER_RE = re.compile(r"\b(name|version|content|crds)=(\S+)")
+MAX_VALUE_REASONS = 25
+
+_TIME_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$")
+
+
+def parse_time(text):
+    """Parse a time as helm prints it in JSON (Go's RFC 3339 with up to nanoseconds,
+    e.g. ``2025-01-01T10:00:00.123456789+01:00``); return an aware datetime (UTC), or
+    None for "" / None (helm 3 prints "" for a zero time)."""
+    if not text:
+        return None
+    m = _TIME_RE.match(text)
+    if not m:
+        raise HelmError("cannot read the time %r printed by helm (expected RFC 3339)" % (text,))
+    base = datetime.datetime.strptime(m.group(1), "%Y-%m-%dT%H:%M:%S")
+    micro = int((m.group(2) or "0")[:6].ljust(6, "0"))
+    zone = m.group(3)
+    offset = datetime.timedelta(0)
+    if zone != "Z":
+        sign = 1 if zone[0] == "+" else -1
+        offset = sign * datetime.timedelta(hours=int(zone[1:3]), minutes=int(zone[4:6]))
+    return (base.replace(microsecond=micro) - offset).replace(tzinfo=_UTC)
+
+
+class _Utc(datetime.tzinfo):
+    def utcoffset(self, dt):
+        return datetime.timedelta(0)
+
+    def dst(self, dt):
+        return datetime.timedelta(0)
+
+    def tzname(self, dt):
+        return "UTC"
+
+
+_UTC = _Utc()
+
+
+def utc_now():
+    """The current time, aware, in UTC."""
+    return datetime.datetime.now(_UTC)
+
+
+def normalise_manifest(text):
+    """A release manifest as compared: helm's text without surrounding white space
+    (``helm template`` prints the release manifest trimmed, helm/helm pkg/cmd/template.go)."""
+    return (text or "").strip()
+
+
+def manifest_sha256(text):
+    """sha256 hex of the normalised manifest ``text`` (str)."""
+    return hashlib.sha256(normalise_manifest(text).encode("utf-8")).hexdigest()
+
+
+_SOURCE_RE = re.compile(r"^# Source: (.+)$", re.M)
+
+
+def manifest_sources(text):
+    """{source path: text of its documents} of a rendered manifest (str), the path
+    without the chart's name (``templates/deployment.yaml``; subcharts
+    ``charts/db/templates/x.yaml``), from the ``# Source:`` line helm writes atop each
+    document. Documents without one are under ``(unknown source)``."""
+    out = {}
+    for doc in re.split(r"(?m)^---[ \t]*$", normalise_manifest(text)):
+        if not doc.strip():
+            continue
+        m = _SOURCE_RE.search(doc)
+        path = m.group(1).strip().split("/", 1)[-1] if m else "(unknown source)"
+        out[path] = (out.get(path, "") + "\n---\n" + doc.strip()).strip("\n-")
+    return out
+
+
+class ReleaseState(object):
+    """The last revision of a release, read from ``helm status -o json``.
+
+    :ivar name, namespace: (str) :ivar revision: (int) :ivar status: (str, one of STATUSES)
+    :ivar description: (str) :ivar values: user values (dict) :ivar manifest: (str)
+    :ivar last_deployed: when the revision was written (aware datetime or None); for a
+        pending revision, when its operation started.
+    """
+
+    def __init__(self, data):
+        info = data.get("info") or {}
+        self.name = data.get("name", "")
+        self.namespace = data.get("namespace", "")
+        self.revision = int(data.get("version") or 0)
+        self.status = info.get("status") or "unknown"
+        self.description = info.get("description") or ""
+        self.values = data.get("config") or {}
+        self.manifest = data.get("manifest") or ""
+        self.last_deployed = parse_time(info.get("last_deployed"))
+
+    @property
+    def pending(self):
+        return self.status in PENDING
+
+    def age_seconds(self, now=None):
+        """Seconds since the revision was written (int; 0 when helm recorded no time)."""
+        if self.last_deployed is None:
+            return 0
+        return max(0, int(((now or utc_now()) - self.last_deployed).total_seconds()))
+
+
+def marker(chart):
+    """The description recorded with each revision this module writes."""
+    return "%s name=%s version=%s content=%s crds=%s" % (MARKER, chart.name, chart.version, chart.digest,
+                                                         chart.crds_digest)
+
+
+def parse_marker(description):
+    """{name, version, content, crds} recorded in a revision's description, or None."""
+    if not description or MARKER not in description:
+        return None
+    found = dict(_MARKER_RE.findall(description.split(MARKER, 1)[1]))
+    return found if {"name", "version", "content", "crds"} <= set(found) else None
+
+
+def _show(value):
+    return json.dumps(value, sort_keys=True)
+
+
+def _vpath(path):
+    return "values" + "".join("[%d]" % p if isinstance(p, int) else "." + p for p in path)
+
+
+def same_value(a, b):
+    """Whether two values read from JSON are the same for helm: numbers by value (helm
+    stores every number as a float64, so 2 and 2.0 are one), booleans only as booleans."""
+    if isinstance(a, bool) or isinstance(b, bool):
+        return type(a) is type(b) and a == b
+    if isinstance(a, (int, float)) and isinstance(b, (int, float)):
+        return a == b
+    if isinstance(a, list) and isinstance(b, list):
+        return len(a) == len(b) and all(same_value(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) and isinstance(b, dict):
+        return set(a) == set(b) and all(same_value(a[k], b[k]) for k in a)
+    return type(a) is type(b) and a == b
+
+
+def values_reasons(before, after, path=()):
+    """One reason per leaf that differs between two values trees."""
+    if isinstance(before, dict) and isinstance(after, dict):
+        out = []
+        for key in sorted(set(before) | set(after)):
+            sub = path + (key,)
+            if key not in before and isinstance(after[key], dict) and after[key]:
+                out += values_reasons({}, after[key], sub)
+            elif key not in after and isinstance(before[key], dict) and before[key]:
+                out += values_reasons(before[key], {}, sub)
+            elif key not in before:
+                out.append("%s: (unset) -> %s" % (_vpath(sub), _masked_show(sub, after[key])))
+            elif key not in after:
+                out.append("%s: %s -> (unset)" % (_vpath(sub), _masked_show(sub, before[key])))
+            else:
+                out += values_reasons(before[key], after[key], sub)
+        return out
+    if same_value(before, after):
+        return []
+    return ["%s: %s -> %s" % (_vpath(path), _masked_show(path, before), _masked_show(path, after))]
+
+
+def _masked_show(path, value):
+    if any(SECRET_KEY_RE.search(str(p)) for p in path if not isinstance(p, int)):
+        return MASK
+    return _show(value)
+
+
+def manifest_reasons(before, after):
+    """One reason per template whose rendered documents differ."""
+    old, new = manifest_sources(before), manifest_sources(after)
+    out = []
+    for src in sorted(set(old) | set(new)):
+        if src not in old:
+            out.append("manifest: %s added" % src)
+        elif src not in new:
+            out.append("manifest: %s removed" % src)
+        elif old[src] != new[src]:
+            out.append("manifest: %s changed" % src)
+    if not out and normalise_manifest(before) != normalise_manifest(after):
+        out.append("manifest: sha256 %s -> %s" % (manifest_sha256(before)[:12], manifest_sha256(after)[:12]))
+    return out
+
+
+def compare(chart, values, manifest, state):
+    """Reasons (list of str) why ``state`` (ReleaseState, last revision) differs from the
+    desired chart (LocalChart), values (dict) and manifest (str); [] when it does not."""
+    if state.status == "failed":
+        reasons = ["last revision %d failed (%s): upgrading" % (state.revision, state.description or "no description")]
+    else:
+        reasons = []
+    recorded = parse_marker(state.description)
+    if recorded is None:
+        reasons.append("revision %d has no chart record of onprem.stack.helm_release (description %r): "
+                       "recording chart %s" % (state.revision, state.description, chart.ref))
+    else:
+        if recorded["name"] != chart.name:
+            reasons.append("chart name %s -> %s" % (recorded["name"], chart.name))
+        if recorded["version"] != chart.version:
+            reasons.append("chart version %s -> %s" % (recorded["version"], chart.version))
+        elif recorded["content"] != chart.digest:
+            reasons.append("chart content %s -> %s (same version %s)"
+                           % (recorded["content"][:19], chart.digest[:19], chart.version))
+    val = values_reasons(state.values, values)
+    if len(val) > MAX_VALUE_REASONS:
+        val = val[:MAX_VALUE_REASONS] + ["values: %d more differences" % (len(val) - MAX_VALUE_REASONS)]
+    reasons += val
+    reasons += manifest_reasons(state.manifest, manifest)
+    return reasons
+
+
+def crds_changed(chart, state):
+    """Whether the chart's CRDs differ from those recorded with ``state`` (None: unknown)."""
+    recorded = parse_marker(state.description) if state else None
+    if recorded is None:
+        return None
+    return recorded["crds"] != chart.crds_digest
+
+
+def redact_manifest(text):
+    """The manifest with every value of the ``data`` and ``stringData`` of Secrets replaced by
+    ``<redacted>``; other documents unchanged."""
+    docs = re.split(r"(?m)^---[ \t]*$", normalise_manifest(text))
+    out = []
+    for doc in docs:
+        try:
+            obj = yaml.safe_load(doc)
+        except yaml.YAMLError:
+            obj = None
+        if isinstance(obj, dict) and obj.get("kind") == "Secret":
+            for field in ("data", "stringData"):
+                if isinstance(obj.get(field), dict):
+                    obj[field] = dict((k, "<redacted>") for k in obj[field])
+            comments = "".join(line + "\n" for line in doc.strip().splitlines() if line.startswith("#"))
+            doc = "\n" + comments + yaml.safe_dump(obj, default_flow_style=False, sort_keys=False)
+        out.append(doc.rstrip("\n"))
+    return "---".join(out).strip() + "\n"
+
+
+def _masked_values(values, path=()):
+    if isinstance(values, dict):
+        return dict((k, MASK if SECRET_KEY_RE.search(str(k)) and not isinstance(v, (dict, list))
+                     else _masked_values(v, path + (k,))) for k, v in values.items())
+    if isinstance(values, list):
+        return [_masked_values(v, path) for v in values]
+    return values
+
+
+def make_diff(name, state, values, manifest):
+    before_values = state.values if state else {}
+    before_manifest = state.manifest if state else ""
+    label = "revision %d" % state.revision if state else "not installed"
+    return [
+        {"before_header": "%s values (%s)" % (name, label), "after_header": "%s values (desired)" % name,
+         "before": yaml.safe_dump(_masked_values(before_values), default_flow_style=False) if before_values else "",
+         "after": yaml.safe_dump(_masked_values(values), default_flow_style=False) if values else ""},
+        {"before_header": "%s manifest (%s)" % (name, label), "after_header": "%s manifest (desired)" % name,
+         "before": redact_manifest(before_manifest) if before_manifest else "",
+         "after": redact_manifest(manifest)},
+    ]
