@@ -17,17 +17,11 @@ from pathlib import Path
 
 import pytest
 import yaml
+from test_example_inventory import HOST_CHECKS_OFF  # preflight's host measurements, off
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 EXAMPLES = ["align", "alexandria", "aileron"]
-HOST_CHECKS_OFF = {
-    "preflight_requirements": {},
-    "preflight_time_sync_required": False,
-    "preflight_kernel_features": [],
-    "preflight_k3s_swap_off": False,
-    "preflight_ports": {},
-}
 # What a site keeps in its vault (group_vars/all/vault.yml) for the examples.
 VAULT = {"vault_alexandria_okta_client_secret": "stand-in-okta-secret"}
 
