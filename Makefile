@@ -9,10 +9,20 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(PATH)
 export CONTAINERS_CONF := $(CURDIR)/.config/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
-MOLECULE_SCENARIOS ?= postgresql redis default airgap credentials k3s nvidia upgrade
+# Longest first (the two DKMS-heavy ones, nvidia and airgap, not side by side), so that
+# MOLECULE_JOBS parallel runs end close together.
+MOLECULE_SCENARIOS ?= nvidia default airgap upgrade credentials k3s postgresql redis
+export MOLECULE_JOBS ?= 2
 # Where `make test` records each part for the summary (scripts/test-summary.py).
 export TEST_RESULTS ?= $(CURDIR)/.test-results
 SUMMARY := $(PY) scripts/test-summary.py
+# MITOGEN=1: every ansible-playbook these targets run (demo, Molecule, benchmark) runs
+# under Mitogen for Ansible (PyPI mitogen, in requirements.txt): strategy mitogen_linear
+# from the virtualenv. Off by default; docs/speed.md has the figures and the caveats.
+ifeq ($(MITOGEN),1)
+export ANSIBLE_STRATEGY_PLUGINS = $(shell $(PY) -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__) + "/plugins/strategy")')
+export ANSIBLE_STRATEGY = mitogen_linear
+endif
 
 .PHONY: host venv images demo demo-reset test lint unit molecule benchmark clean
 
@@ -52,25 +62,15 @@ unit: venv
 	pytest -q -rs $(PYTEST_ARGS)
 
 # Each scenario: converge, idempotence, then its testinfra tests (molecule/<scenario>/tests/);
-# every scenario runs (and is recorded) even when an earlier one fails.
+# every scenario runs (and is recorded) even when an earlier one fails. MOLECULE_JOBS
+# scenarios run at a time (default 2; scripts/molecule-all.sh), longest first; each
+# one's output is printed whole when it ends.
 # k3s: without K3S_ARTIFACTS_DIR (a real k3s release) the scenario runs with a stand-in
 # release and starts nothing; its real-start steps are then recorded as skipped by name.
 # nvidia: the container toolkit needs NVIDIA_TOOLKIT_DEBS_DIR, its k3s checks also
 # K3S_ARTIFACTS_DIR; without them, and always for a real GPU, recorded as skipped by name.
 molecule: venv images
-	@rc=0; for s in $(MOLECULE_SCENARIOS); do \
-	  $(SUMMARY) run molecule:$$s -- molecule test -s $$s || rc=1; \
-	  if [ "$$s" = k3s ] && [ -z "$$K3S_ARTIFACTS_DIR" ]; then \
-	    $(SUMMARY) skip molecule:k3s:real-start "not provided: k3s release (K3S_ARTIFACTS_DIR; nodes Ready, pull through the mirror, reset)"; fi; \
-	  if [ "$$s" = k3s ] && [ -z "$$K3S_UPGRADE_ARTIFACTS_DIR" ]; then \
-	    $(SUMMARY) skip molecule:k3s:upgrade "not provided: second k3s release (K3S_UPGRADE_ARTIFACTS_DIR)"; fi; \
-	  if [ "$$s" = nvidia ] && [ -z "$$NVIDIA_TOOLKIT_DEBS_DIR" ]; then \
-	    $(SUMMARY) skip molecule:nvidia:container-toolkit "not provided: nvidia-container-toolkit .deb files (NVIDIA_TOOLKIT_DEBS_DIR; in no registry reachable from CI)"; fi; \
-	  if [ "$$s" = nvidia ] && { [ -z "$$NVIDIA_TOOLKIT_DEBS_DIR" ] || [ -z "$$K3S_ARTIFACTS_DIR" ]; }; then \
-	    $(SUMMARY) skip molecule:nvidia:k3s-runtime "not provided: toolkit and a k3s release (NVIDIA_TOOLKIT_DEBS_DIR and K3S_ARTIFACTS_DIR; k3s restart, nvidia runtime in k3s' containerd config, RuntimeClass, node label and taint)"; fi; \
-	  if [ "$$s" = nvidia ]; then \
-	    $(SUMMARY) skip molecule:nvidia:real-gpu "not provided: a GPU (no GPU on the CI host; module load, nouveau unload, reboot path)"; fi; \
-	done; exit $$rc
+	@PYTHON=$(PY) scripts/molecule-all.sh $(MOLECULE_SCENARIOS)
 
 # Each part runs even when an earlier one failed; the summary decides the exit code.
 test: host venv images
@@ -81,8 +81,9 @@ test: host venv images
 	-@$(MAKE) --no-print-directory molecule
 	@$(SUMMARY) report
 
+# BENCHMARK_ARGS: e.g. --profile data --compare benchmarks/results/site-<earlier>.json
 benchmark: host venv images
-	$(PY) benchmarks/data_layer.py
+	$(PY) benchmarks/site.py $(BENCHMARK_ARGS)
 
 clean:
 	rm -rf $(VENV) .ansible .pytest_cache $(TEST_RESULTS)

@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Runs `molecule test -s <scenario>` for every scenario named as an argument,
+# MOLECULE_JOBS of them at a time (default 2: on a 2-core host most of a scenario's
+# wall time is apt downloads, dpkg and systemd waits, which overlap well). Each one is
+# recorded for the summary of `make test` (scripts/test-summary.py) and runs even when
+# another failed. A scenario's output goes to $TEST_RESULTS/molecule/<scenario>.log and
+# is printed whole when it ends, with one line when it starts and one when it ends
+# (passed/failed, seconds), so parallel runs do not interleave.
+# Then the parts no scenario can run here are recorded as skipped, by name.
+# Exit code: 0 when every scenario passed, 1 otherwise.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+jobs_max=${MOLECULE_JOBS:-2}
+results=${TEST_RESULTS:-$PWD/.test-results}
+summary=("${PYTHON:-.venv/bin/python}" scripts/test-summary.py)
+logs="$results/molecule"
+mkdir -p "$logs"
+
+rc=0
+declare -A running=()  # pid -> scenario
+declare -A started=()  # scenario -> epoch seconds
+
+finish_one() {
+  local pid status s
+  wait -n -p pid
+  status=$?
+  s=${running[$pid]}
+  unset "running[$pid]"
+  echo "::: molecule:$s output :::"
+  cat "$logs/$s.log"
+  if [ "$status" -eq 0 ]; then
+    echo ">> molecule:$s passed ($(( $(date +%s) - started[$s] )) s)"
+  else
+    echo ">> molecule:$s FAILED, exit code $status ($(( $(date +%s) - started[$s] )) s; log $logs/$s.log)"
+    rc=1
+  fi
+}
+
+for s in "$@"; do
+  while [ "${#running[@]}" -ge "$jobs_max" ]; do finish_one; done
+  echo ">> molecule:$s started ($(( ${#running[@]} + 1 )) running)"
+  started[$s]=$(date +%s)
+  "${summary[@]}" run "molecule:$s" -- molecule test -s "$s" >"$logs/$s.log" 2>&1 &
+  running[$!]=$s
+done
+while [ "${#running[@]}" -gt 0 ]; do finish_one; done
+
+# What the scenarios leave out on this host, by name (see the Makefile's molecule target).
+for s in "$@"; do
+  case $s in
+    k3s)
+      [ -n "${K3S_ARTIFACTS_DIR:-}" ] || "${summary[@]}" skip molecule:k3s:real-start \
+        "not provided: k3s release (K3S_ARTIFACTS_DIR; nodes Ready, pull through the mirror, reset)"
+      [ -n "${K3S_UPGRADE_ARTIFACTS_DIR:-}" ] || "${summary[@]}" skip molecule:k3s:upgrade \
+        "not provided: second k3s release (K3S_UPGRADE_ARTIFACTS_DIR)"
+      ;;
+    nvidia)
+      [ -n "${NVIDIA_TOOLKIT_DEBS_DIR:-}" ] || "${summary[@]}" skip molecule:nvidia:container-toolkit \
+        "not provided: nvidia-container-toolkit .deb files (NVIDIA_TOOLKIT_DEBS_DIR; in no registry reachable from CI)"
+      { [ -n "${NVIDIA_TOOLKIT_DEBS_DIR:-}" ] && [ -n "${K3S_ARTIFACTS_DIR:-}" ]; } || "${summary[@]}" skip \
+        molecule:nvidia:k3s-runtime "not provided: toolkit and a k3s release (NVIDIA_TOOLKIT_DEBS_DIR and K3S_ARTIFACTS_DIR; k3s restart, nvidia runtime in k3s' containerd config, RuntimeClass, node label and taint)"
+      "${summary[@]}" skip molecule:nvidia:real-gpu \
+        "not provided: a GPU (no GPU on the CI host; module load, nouveau unload, reboot path)"
+      ;;
+  esac
+done
+exit "$rc"
