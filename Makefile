@@ -16,9 +16,10 @@ export MOLECULE_JOBS ?= 2
 # Where `make test` records each part for the summary (scripts/test-summary.py).
 export TEST_RESULTS ?= $(CURDIR)/.test-results
 SUMMARY := $(PY) scripts/test-summary.py
-# MITOGEN=1: every ansible-playbook these targets run (demo, Molecule, benchmark) runs
-# under Mitogen for Ansible (PyPI mitogen, in requirements.txt): strategy mitogen_linear
-# from the virtualenv. Off by default; docs/speed.md has the figures and the caveats.
+# MITOGEN=1: the ansible-playbook runs of `make demo` and `make benchmark` run under
+# Mitogen for Ansible (PyPI mitogen, in requirements.txt): strategy mitogen_linear from
+# the virtualenv. Off by default; `make molecule` refuses it (Molecule's podman driver
+# hangs under Mitogen). docs/speed.md has the figures and the caveats.
 ifeq ($(MITOGEN),1)
 export ANSIBLE_STRATEGY_PLUGINS = $(shell $(PY) -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__) + "/plugins/strategy")')
 export ANSIBLE_STRATEGY = mitogen_linear
