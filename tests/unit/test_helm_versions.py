@@ -1,10 +1,11 @@
-"""module_utils/_helm.py without a helm binary: version parsing, the minimum version
-and the per-major flag mapping (HelmCapabilities). The same mapping is checked against
+"""module_utils/_helm_versions.py (and its use by _helm.py) without a helm binary: version
+parsing, the minimum version and the per-major flag mapping (HelmCapabilities). The same mapping is checked against
 the real helm 3 and helm 4 binaries in tests/functional/test_helm_cli.py."""
 import pytest
 
-from ansible_collections.onprem.stack.plugins.module_utils._helm import (
-    Helm, HelmCapabilities, HelmError, HelmVersion, check_supported, parse_version)
+from ansible_collections.onprem.stack.plugins.module_utils._helm import Helm
+from ansible_collections.onprem.stack.plugins.module_utils._helm_versions import (
+    HelmCapabilities, HelmError, HelmVersion, check_supported, parse_version)
 
 
 @pytest.mark.parametrize("text,release", [
