@@ -43,7 +43,8 @@ sys.path.insert(0, str(REPO / "collections"))
 
 from test_helm_release import NS, VersionServer, record  # noqa: E402
 
-from ansible_collections.onprem.stack.plugins.modules import helm_release  # noqa: E402
+from ansible_collections.onprem.stack.plugins.module_utils._chart import read_chart_tgz  # noqa: E402
+from ansible_collections.onprem.stack.plugins.module_utils._release import marker  # noqa: E402
 
 BIN = Path(sys.executable).parent
 CHART = REPO / "examples" / "charts" / "onprem-demo"
@@ -104,7 +105,7 @@ def run_major(label, helm, releases, mode):
                 "clusters": [{"name": "b", "cluster": {"server": server.url}}],
                 "contexts": [{"name": "b", "context": {"cluster": "b", "user": "u"}}], "users": [{"name": "u"}]}))
             os.chmod(kubeconfig, 0o600)
-            desc = helm_release.marker(helm_release.read_chart_tgz(str(tgz)))
+            desc = marker(read_chart_tgz(str(tgz)))
             recs = []
             for i in range(releases):
                 manifest = subprocess.run(

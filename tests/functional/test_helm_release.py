@@ -25,6 +25,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from ansible_collections.onprem.stack.plugins.module_utils._chart import read_chart_dir, read_chart_tgz
+from ansible_collections.onprem.stack.plugins.module_utils._release import marker
 from ansible_collections.onprem.stack.plugins.modules import chart_images, helm_release, helm_release_info
 
 REPO = Path(__file__).resolve().parents[2]
@@ -127,7 +129,7 @@ def args(helm_binary, mem, **kw):
 def deployed(helm_binary, values, chart=CHART):
     """Revision 1 as helm_release would have left it: deployed, with the values, the
     rendered manifest and the module's chart record in the description."""
-    desc = helm_release.marker(helm_release.read_chart_dir(str(chart)))
+    desc = marker(read_chart_dir(str(chart)))
     return record(1, "deployed", values, render(helm_binary, values, chart), desc)
 
 
@@ -141,8 +143,8 @@ def test_lint_and_package(helm_binary, tmp_path):
     lint = subprocess.run([helm_binary, "lint", "--strict", str(CHART)], capture_output=True, text=True, check=False)
     assert lint.returncode == 0 and "1 chart(s) linted, 0 chart(s) failed" in lint.stdout, lint.stdout + lint.stderr
     subprocess.run([helm_binary, "package", str(CHART), "-d", str(tmp_path)], check=True, capture_output=True)
-    tgz = helm_release.read_chart_tgz(str(tmp_path / "onprem-demo-0.1.0.tgz"))
-    local = helm_release.read_chart_dir(str(CHART))
+    tgz = read_chart_tgz(str(tmp_path / "onprem-demo-0.1.0.tgz"))
+    local = read_chart_dir(str(CHART))
     assert (tgz.name, tgz.version, tgz.app_version) == ("onprem-demo", "0.1.0", "1.0.0")
     assert tgz.digest == local.digest and tgz.crds_digest == local.crds_digest != "none"
     assert sorted(tgz.crds) == ["crds/demoplugins.yaml"]

@@ -20,6 +20,9 @@ import pytest
 import yaml
 from ansible.module_utils.basic import AnsibleModule
 
+from ansible_collections.onprem.stack.plugins.module_utils import _release
+from ansible_collections.onprem.stack.plugins.module_utils._chart import read_chart_dir
+from ansible_collections.onprem.stack.plugins.module_utils._release_run import NO_LOG_PLACEHOLDER
 from ansible_collections.onprem.stack.plugins.modules import helm_release
 
 REPO = Path(__file__).resolve().parents[3]
@@ -129,7 +132,7 @@ class FakeHelm:
 
 
 def marker(chart=CHART):
-    return helm_release.marker(helm_release.read_chart_dir(str(chart)))
+    return _release.marker(read_chart_dir(str(chart)))
 
 
 @pytest.fixture(params=[3, 4], ids=["helm3", "helm4"])
@@ -466,7 +469,7 @@ def test_secret_values_masked_and_secret_data_redacted_in_diff(helm, run):
     assert "password: '********'" in values_diff["after"] and "tag: 1.1.0" in values_diff["after"]
     assert "password: <redacted>" in manifest_diff["after"] and "token: <redacted>" in manifest_diff["before"]
     assert "kind: Deployment" in manifest_diff["after"]
-    assert res["invocation"]["module_args"]["values"] == helm_release.NO_LOG_PLACEHOLDER
+    assert res["invocation"]["module_args"]["values"] == NO_LOG_PLACEHOLDER
 
 
 def test_crds_upgrade_applies_changed_crds_first(helm, run, tmp_path):

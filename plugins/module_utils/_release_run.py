@@ -1,0 +1,249 @@
+# -*- coding: utf-8 -*-
+# Copyright: onprem.stack contributors
+# Apache License 2.0 (see LICENSE)
+"""One run of onprem.stack.helm_release: read the release, compare it with what is
+wanted, act (install, upgrade, recover, uninstall) and build the result.
+
+:class:`Run` takes the module (its params are helm_release's argument spec) and raises
+:class:`ModuleFailure` (message plus extra result keys), ChartError, ValuesError,
+HelmError (with the command, rc, stdout, stderr) or OSError; the module's main() turns
+each into ``fail_json``. :func:`invocation` is the module's parameters with every
+secret hidden, for both exits.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import tempfile
+
+from ansible_collections.onprem.stack.plugins.module_utils._chart import read_chart_dir, read_chart_tgz
+from ansible_collections.onprem.stack.plugins.module_utils._helm import (
+    Cluster, Helm, HelmError, ReleaseParams, TemplateParams)
+from ansible_collections.onprem.stack.plugins.module_utils._kubectl import Kubectl
+from ansible_collections.onprem.stack.plugins.module_utils._release import (
+    ReleaseState, compare, crds_changed, make_diff, marker, utc_now)
+from ansible_collections.onprem.stack.plugins.module_utils._values import (
+    desired_values, secret_leaves, value_strings)
+
+NO_LOG_PLACEHOLDER = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+
+
+class ModuleFailure(Exception):
+    """The task fails with this message (and extra result keys in ``extra``)."""
+
+    def __init__(self, msg, **extra):
+        super(ModuleFailure, self).__init__(msg)
+        self.extra = extra
+
+
+# --- the run -----------------------------------------------------------------------------
+
+def invocation(params):
+    """The module's parameters with values, set_values[].value and password hidden."""
+    shown = dict(params)
+    shown["values"] = NO_LOG_PLACEHOLDER if params.get("values") else {}
+    shown["set_values"] = [dict(e, value=NO_LOG_PLACEHOLDER) for e in params.get("set_values") or []]
+    if params.get("password"):
+        shown["password"] = NO_LOG_PLACEHOLDER
+    return {"module_args": shown}
+
+
+class Run(object):
+    """One run of the module: its parameters, the helm wrapper and the result being built."""
+
+    def __init__(self, module):
+        self.module = module
+        self.p = module.params
+        self.helm = Helm(module, self.p["helm_binary"])
+        self.cluster = Cluster(self.p["namespace"], self.p["kubeconfig"], self.p["context"])
+        self.result = dict(changed=False, name=self.p["name"], namespace=self.p["namespace"], revision=0,
+                           status="", chart="", app_version="", changed_reasons=[], commands=self.helm.commands)
+
+    def fail(self, msg, **extra):
+        self.module.fail_json(msg=msg, invocation=invocation(self.p), **dict(self.result, **extra))
+
+    def exit(self):
+        self.module.exit_json(invocation=invocation(self.p), **self.result)
+
+    def status(self):
+        data = self.helm.status(self.cluster, self.p["name"])
+        return ReleaseState(data) if data is not None else None
+
+    def _set_from_state(self, state):
+        if state:
+            self.result.update(revision=state.revision, status=state.status)
+
+    # state: absent
+    def absent(self):
+        state = self.status()
+        if state is None or state.status == "uninstalled":
+            self._set_from_state(state)
+            return
+        self._set_from_state(state)
+        hist = self.helm.history(self.cluster, self.p["name"], 1)
+        if hist:
+            self.result.update(chart=hist[-1].get("chart", ""), app_version=hist[-1].get("app_version", ""))
+        self.result["changed"] = True
+        self.result["changed_reasons"].append("release exists (revision %d, %s): uninstall"
+                                              % (state.revision, state.status))
+        if not self.module.check_mode:
+            self.helm.uninstall(self.cluster, self.p["name"], self.p["wait"], self.p["timeout"])
+            self.result["status"] = "uninstalled"
+
+    # state: present
+    def resolve_chart(self):
+        chart = self.p["chart"]
+        if chart.startswith("oci://"):
+            if not self.p["version"]:
+                raise ModuleFailure("chart %s: version is required for an oci:// chart" % chart)
+            return read_chart_tgz(self.pull_oci(chart))
+        if os.path.isdir(chart):
+            local = read_chart_dir(chart)
+        elif os.path.isfile(chart):
+            local = read_chart_tgz(chart)
+        else:
+            raise ModuleFailure("chart %s is neither a chart directory, a .tgz chart archive nor an oci:// "
+                                "reference (no such file or directory)" % chart)
+        if self.p["version"] and self.p["version"] != local.version:
+            raise ModuleFailure("version %s was asked, but chart %s is %s %s (its Chart.yaml)"
+                                % (self.p["version"], chart, local.name, local.version))
+        return local
+
+    def pull_oci(self, chart):
+        dest = tempfile.mkdtemp(prefix="chart-", dir=self.module.tmpdir)
+        registry_config = None
+        if self.p["username"]:
+            registry_config = os.path.join(dest, "registry-config.json")
+            host = chart[len("oci://"):].split("/", 1)[0]
+            self.helm.registry_login(host, self.p["username"], self.p["password"], registry_config,
+                                     self.p["ca_file"])
+        pulled = os.path.join(dest, "pulled")
+        os.mkdir(pulled)
+        return self.helm.pull(chart, pulled, self.p["version"], ca_file=self.p["ca_file"],
+                              registry_config=registry_config)
+
+    def mask_values(self, values):
+        """Values are shown in reasons and diffs, except under secret-looking keys: those
+        (and only those) stay masked in every output (module.no_log_values)."""
+        given = set(value_strings(self.p["values"])) | set(e["value"] for e in self.p["set_values"])
+        self.module.no_log_values.difference_update(given)
+        self.module.no_log_values.update(secret_leaves(values))
+
+    def recover(self, state):
+        """Handle a pending last revision: fail, or recover it (see the documentation)."""
+        age, timeout = state.age_seconds(utc_now()), self.p["timeout"]
+        where = "release %s in namespace %s is %s: revision %d started %ds ago" % (
+            self.p["name"], self.p["namespace"], state.status, state.revision, age)
+        if not self.p["recover_pending"]:
+            raise ModuleFailure("%s and has not finished (helm was interrupted, or another operation is still "
+                                "running). Set recover_pending: true to recover it once it is older than timeout "
+                                "(%ds)" % (where, timeout), revision=state.revision, status=state.status,
+                                pending_age_seconds=age)
+        if age < timeout:
+            raise ModuleFailure("%s, less than timeout (%ds): the operation may still be running, so "
+                                "recover_pending leaves it alone; run again later" % (where, timeout),
+                                revision=state.revision, status=state.status, pending_age_seconds=age)
+        target = None
+        if not (state.status == "pending-install" and state.revision == 1):
+            good = [h for h in self.helm.history(self.cluster, self.p["name"], 256)
+                    if int(h.get("revision", 0)) < state.revision and h.get("status") in ("deployed", "superseded")]
+            target = max(good, key=lambda h: int(h["revision"])) if good else None
+        if target is None and state.status != "pending-install":
+            raise ModuleFailure("%s; no deployed or superseded revision is left to roll back to" % where,
+                                revision=state.revision, status=state.status)
+        if target is None:
+            what = "%s revision %d (%ds old) uninstalled, to install again" % (state.status, state.revision, age)
+        else:
+            what = "%s revision %d (%ds old) rolled back to revision %d (%s)" % (
+                state.status, state.revision, age, int(target["revision"]), target["status"])
+        self.result["changed_reasons"].append(("would recover: " if self.module.check_mode else "recovered: ") + what)
+        self.result["changed"] = True
+        if self.module.check_mode:
+            return state if target is not None else None
+        if target is None:
+            self.helm.uninstall(self.cluster, self.p["name"], self.p["wait"], self.p["timeout"])
+        else:
+            self.helm.rollback(self.cluster, self.p["name"], int(target["revision"]), self.p["wait"],
+                               self.p["timeout"])
+        return self.status()
+
+    def present(self):
+        chart = self.resolve_chart()
+        self.result.update(chart=chart.ref, app_version=chart.app_version)
+        values = desired_values(self.p)
+        self.mask_values(values)
+        try:
+            manifest = self.helm.template(TemplateParams(
+                self.p["name"], chart.path, self.p["namespace"], values, kube_version=self.p["kube_version"],
+                include_crds=False, no_hooks=True))
+        except HelmError as exc:
+            raise ModuleFailure("rendering chart %s (release %s) failed: %s" % (self.p["chart"], self.p["name"], exc),
+                                cmd=exc.cmd, rc=exc.rc, stderr=exc.stderr)
+        state = self.status()
+        if state is not None and state.pending:
+            state = self.recover(state)
+            if self.module.check_mode:
+                self._set_from_state(state)
+                if self.module._diff:
+                    self.result["diff"] = make_diff(self.p["name"], state, values, manifest)
+                self.result["changed_reasons"].append("then upgrade or install chart %s" % chart.ref)
+                return
+        if state is not None and state.status in ("uninstalling", "unknown"):
+            raise ModuleFailure("release %s in namespace %s is %s (revision %d): wait for the uninstall to finish "
+                                "or run helm uninstall" % (self.p["name"], self.p["namespace"], state.status,
+                                                           state.revision), revision=state.revision,
+                                status=state.status)
+        installed = state is not None and state.status != "uninstalled"
+        if installed:
+            reasons = compare(chart, values, manifest, state)
+        else:
+            reasons = ["release does not exist: install chart %s" % chart.ref]
+        self._set_from_state(state if installed else None)
+        if not reasons:
+            return
+        self.result["changed"] = True
+        self.result["changed_reasons"] += reasons
+        if self.module._diff:
+            self.result["diff"] = make_diff(self.p["name"], state if installed else None, values, manifest)
+        crds = installed and self.p["crds"] == "upgrade" and chart.crds and crds_changed(chart, state) is not False
+        if crds:
+            self.result["changed_reasons"].append("crds: %s applied server-side before the upgrade"
+                                                  % ", ".join(sorted(chart.crds)))
+        elif installed and chart.crds and crds_changed(chart, state):
+            self.module.warn("the CRDs in chart %s changed, but helm never upgrades crds/; set crds: upgrade "
+                             "to apply them" % chart.ref)
+        if self.module.check_mode:
+            return
+        if crds:
+            self.apply_crds(chart)
+        rp = ReleaseParams(self.p["name"], chart.path, values, marker(chart), self.p["wait"], self.p["timeout"],
+                           self.p["atomic"], self.p["create_namespace"], replace=state is not None and not installed)
+        try:
+            rel = (self.helm.upgrade if installed else self.helm.install)(self.cluster, rp)
+        except HelmError as exc:
+            try:
+                after = self.status()
+            except HelmError:
+                after = None
+            self._set_from_state(after)
+            note = ""
+            if self.p["atomic"]:
+                note = (" helm rolled it back (atomic); now revision %d, %s" % (after.revision, after.status)
+                        if after else " helm uninstalled it (atomic)")
+            raise ModuleFailure("%s of release %s (chart %s) failed: %s.%s" % (
+                "upgrade" if installed else "install", self.p["name"], chart.ref, exc, note),
+                cmd=exc.cmd, rc=exc.rc, stdout=exc.stdout, stderr=exc.stderr)
+        self._set_from_state(ReleaseState(rel))
+
+    def apply_crds(self, chart):
+        tmp = tempfile.mkdtemp(prefix="crds-", dir=self.module.tmpdir)
+        files = []
+        for n, name in enumerate(sorted(chart.crds)):
+            path = os.path.join(tmp, "%03d-%s" % (n, os.path.basename(name)))
+            with open(path, "wb") as f:
+                f.write(chart.crds[name])
+            files.append(path)
+        Kubectl(self.module, self.p["kubectl_binary"], self.helm.commands).apply_server_side(
+            files, self.p["kubeconfig"], self.p["context"])
