@@ -41,6 +41,7 @@ import argparse
 import datetime
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -81,7 +82,7 @@ def start_host(name):
     """Start a fresh privileged systemd container ``name``; return its IP address (str).
 
     Raises RuntimeError when systemd is not up within 60 seconds."""
-    subprocess.run(["podman", "rm", "-f", name], env=ENV, capture_output=True, check=False)
+    remove_host(name)
     sh(["podman", "run", "-d", "--name", name, "--hostname", name, "--systemd=always", "--privileged", IMAGE])
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -245,7 +246,7 @@ def bench_profile(profile, connection, mitogen, keep):
             print(f"[{profile}] {phase}: {runs[phase]['seconds']:.1f} s, changed={runs[phase]['changed']}", flush=True)
         packages = sorted(manual_packages(name) - before)
     finally:
-        subprocess.run(["rm", "-rf", str(work)], check=False)
+        shutil.rmtree(work, ignore_errors=True)
         if not keep:
             remove_host(name)
     print(f"[{profile}] apt-get floor of {len(packages)} packages ...", flush=True)
