@@ -50,7 +50,7 @@ for s in "$@"; do
   while [ "${#running[@]}" -ge "$jobs_max" ]; do finish_one; done
   echo ">> molecule:$s started ($(( ${#running[@]} + 1 )) running)"
   started[$s]=$(date +%s)
-  "${summary[@]}" run "molecule:$s" -- molecule test -s "$s" >"$logs/$s.log" 2>&1 &
+  "${summary[@]}" run "molecule:$s" --log "$logs/$s.log" -- molecule test -s "$s" >"$logs/$s.log" 2>&1 &
   running[$!]=$s
 done
 while [ "${#running[@]}" -gt 0 ]; do finish_one; done

@@ -2,10 +2,14 @@
 """Record the parts of `make test` and print one summary at the end.
 
 Usage:
-  scripts/test-summary.py run NAME [--junit FILE] -- COMMAND...
+  scripts/test-summary.py run NAME [--junit FILE] [--log FILE] -- COMMAND...
       run COMMAND (output passes through), record step NAME as passed or failed with its
       duration; exit with COMMAND's exit code. With --junit, the per-test results in
       FILE (pytest --junitxml) count instead of the step itself, unless FILE is missing.
+      With --log, FILE is where the caller sent COMMAND's output: when the step fails,
+      the report ends with the lines of it that say why (fatal task results, failed
+      assertions, pytest's short summary), so that the last screen of a long CI log
+      shows the cause and not just the name.
   scripts/test-summary.py skip NAME REASON
       record step NAME as skipped with REASON (a part whose requirement is not provided
       to this run, e.g. "not provided: a k3s binary (set K3S_ARTIFACTS_DIR)").
@@ -16,7 +20,7 @@ Usage:
 
 Records live in $TEST_RESULTS (default: .test-results/ in the repository), one JSON
 file per step: {"name", "outcome": "passed"|"failed"|"skipped", "reason", "seconds",
-"junit", "started" (epoch seconds)}. The JUnit XML format read is pytest's (docs.pytest.org, "junitxml"):
+"junit", "log", "started" (epoch seconds)}. The JUnit XML format read is pytest's (docs.pytest.org, "junitxml"):
 <testcase classname name time> with an optional <failure>, <error> or
 <skipped message> child.
 """
@@ -42,8 +46,9 @@ def _write(record):
     _record_path(record["name"]).write_text(json.dumps(record, indent=1) + "\n")
 
 
-def run(name, junit, command):
-    """Run ``command`` (list of str) as step ``name``; return its exit code (int)."""
+def run(name, junit, command, log=None):
+    """Run ``command`` (list of str) as step ``name``; return its exit code (int). ``log`` (str or None) is the
+    file the caller sends the command's output to, kept in the record for the report's excerpt."""
     if junit and Path(junit).exists():
         Path(junit).unlink()  # a stale file must not stand for this run
     started, start = time.time(), time.monotonic()
@@ -54,7 +59,8 @@ def run(name, junit, command):
         rc = 127
     _write({"name": name, "outcome": "passed" if rc == 0 else "failed",
             "reason": "" if rc == 0 else f"exit code {rc}: {' '.join(command)}",
-            "seconds": round(time.monotonic() - start, 1), "junit": junit or "", "started": started})
+            "seconds": round(time.monotonic() - start, 1), "junit": junit or "", "log": log or "",
+            "started": started})
     return rc
 
 
@@ -95,6 +101,29 @@ def junit_cases(path):
         yield test, outcome, reason
 
 
+# Lines of a failed step's log that say why: Ansible's fatal/failed task results and its recap
+# with failures, Molecule's failed actions, pytest's failed assertions ("E   ...") and its
+# short test summary, tracebacks' last lines.
+WHY = re.compile(r"fatal: \[|FAILED!|\bfailed=[1-9]|\bERROR\b|^\s*E\s{2,}|^FAILED |Error: |"
+                 r"Traceback|short test summary|Executed: Failed|Return code: [1-9]")
+ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
+EXCERPT_LINES = 40
+EXCERPT_WIDTH = 300
+
+
+def log_excerpt(path, lines=EXCERPT_LINES, width=EXCERPT_WIDTH):
+    """Return the last ``lines`` lines (list of str, ANSI colours removed, each cut to ``width`` characters)
+    of the log file ``path`` that match WHY; the log's last ``lines`` lines when none does; [] when the file
+    cannot be read."""
+    try:
+        text = Path(path).read_text(errors="replace")
+    except OSError:
+        return []
+    all_lines = [ANSI.sub("", line).rstrip() for line in text.splitlines()]
+    hits = [line for line in all_lines if WHY.search(line)] or all_lines
+    return [line if len(line) <= width else line[:width] + " [...]" for line in hits[-lines:]]
+
+
 def report():
     """Print the summary; return 1 when something failed or nothing was recorded, else 0."""
     records = [json.loads(p.read_text()) for p in sorted(RESULTS.glob("*.json"))] if RESULTS.is_dir() else []
@@ -131,6 +160,11 @@ def report():
         print(f"{kind} ({len(listed[kind])}):")
         for name, reason in listed[kind]:
             print(f"  {name}: {reason or '(no reason given)'}")
+    for r in records:
+        if r["outcome"] == "failed" and r.get("log"):
+            print(f"why {r['name']} failed (last lines of {r['log']} that say so):")
+            for line in log_excerpt(r["log"]):
+                print("  | " + line)
     print(f"{totals['passed']} passed, {totals['failed']} failed, {totals['skipped']} skipped")
     if not records:
         print(f"nothing recorded in {RESULTS}", file=sys.stderr)
@@ -141,12 +175,12 @@ def report():
 def main(argv):
     if len(argv) >= 2 and argv[0] == "run":
         name, rest = argv[1], argv[2:]
-        junit = None
-        if rest[:1] == ["--junit"] and len(rest) >= 2:
-            junit, rest = rest[1], rest[2:]
+        options = {"--junit": None, "--log": None}
+        while rest[:1] and rest[0] in options and len(rest) >= 2:
+            options[rest[0]], rest = rest[1], rest[2:]
         if rest[:1] != ["--"] or len(rest) < 2:
-            sys.exit("usage: test-summary.py run NAME [--junit FILE] -- COMMAND...")
-        return run(name, junit, rest[1:])
+            sys.exit("usage: test-summary.py run NAME [--junit FILE] [--log FILE] -- COMMAND...")
+        return run(name, options["--junit"], rest[1:], log=options["--log"])
     if len(argv) == 3 and argv[0] == "skip":
         skip(argv[1], argv[2])
         return 0

@@ -81,3 +81,43 @@ def test_missing_junit_is_a_failure(summary, tmp_path, capsys):
 def test_nothing_recorded_is_a_failure(summary, capsys):
     assert summary.report() == 1
     assert "0 passed, 0 failed, 0 skipped" in capsys.readouterr().out
+
+
+# A failed Molecule scenario's output (Molecule 26 with the ansible-core 2.19 default callback, colours on),
+# shortened: the lines that say why are the fatal task result, the recap and pytest's short summary.
+MOLECULE_LOG = """\x1b[36mINFO    \x1b[0m default \u279c converge: Executed: Successful
+  \u2502 TASK [onprem.stack.redis : Start Redis] ****
+  \u2502 ok: [onprem-site]
+  \u2502 FAILED - RETRYING: [onprem-site]: Wait for the socket (3 retries left).
+  \u2502 fatal: [onprem-site]: FAILED! => {"changed": false, "msg": "Timeout when waiting for 127.0.0.1:6379"}
+  \u2502 onprem-site                : ok=41   changed=0    unreachable=0    failed=1    skipped=3
+  \u2502 onprem-site                : ok=80   changed=0    unreachable=0    failed=0    skipped=3
+E       AssertionError: secrets found (file, secret): [('x', 'generated app')]
+FAILED tests/test_secrets.py::test_no_secret_anywhere - AssertionError: secrets found
+""" + "  \u2502 ok: [onprem-site]\n" * 3 + "the end\n"
+
+
+def test_report_shows_why_a_step_with_a_log_failed(summary, tmp_path, capsys):
+    results = tmp_path / "results"
+    log = tmp_path / "default.log"
+    log.write_text(MOLECULE_LOG)
+    _record(results, name="molecule:default", outcome="failed", reason="exit code 1", log=str(log), started=1)
+    _record(results, name="molecule:redis", outcome="passed", log=str(log), started=2)
+    assert summary.report() == 1
+    out = capsys.readouterr().out.splitlines()
+    start = out.index("why molecule:default failed (last lines of %s that say so):" % log)
+    assert out[start + 1:-1] == [
+        '  |   \u2502 fatal: [onprem-site]: FAILED! => {"changed": false, "msg": "Timeout when waiting for 127.0.0.1:6379"}',
+        "  |   \u2502 onprem-site                : ok=41   changed=0    unreachable=0    failed=1    skipped=3",
+        "  | E       AssertionError: secrets found (file, secret): [('x', 'generated app')]",
+        "  | FAILED tests/test_secrets.py::test_no_secret_anywhere - AssertionError: secrets found",
+    ]
+    assert not [line for line in out if line.startswith("why molecule:redis")]
+
+
+def test_log_excerpt_falls_back_to_the_last_lines(summary, tmp_path):
+    log = tmp_path / "x.log"
+    log.write_text("".join("line %d\n" % n for n in range(100)) + "x" * 500 + "\n")
+    excerpt = summary.log_excerpt(log, lines=3, width=20)
+    assert excerpt == ["line 98", "line 99", "x" * 20 + " [...]"]
+    assert summary.log_excerpt(tmp_path / "missing.log") == []
