@@ -25,6 +25,10 @@ description:
     not copied again.
   - O(username) and O(password) are the credentials of the target registry for
     V(push), of the source registry for V(pull).
+  - Its action plugin shows progress. It asks the module first, in check mode, which images
+    to copy, then copies them in batches of O(parallel) images and prints, after each batch,
+    one line on stderr with the images done out of the total, their bytes and seconds, and the
+    bytes and seconds so far. A re-run with nothing to copy prints nothing.
   - All skopeo command lines are built by the collection's C(module_utils/_skopeo.py);
     the OCI image layout is read and written by C(module_utils/_oci.py).
   - A layout whose C(index.json) or manifests cannot be read, or (for V(push)) an
@@ -139,6 +143,9 @@ images:
     bytes:
       description: Bytes of blobs newly written to the layout (pull), or of the image's blobs (push); 0 when skipped.
       type: int
+    seconds:
+      description: Seconds the copy of this image took (for V(push) with the read-back of its digest); 0 when skipped.
+      type: float
     skipped:
       description: True when the destination already held this digest.
       type: bool
@@ -155,6 +162,7 @@ bytes:
 import hashlib
 import os
 import shutil
+import time
 from concurrent.futures import ThreadPoolExecutor, as_completed
 
 from ansible.module_utils.basic import AnsibleModule
@@ -232,7 +240,7 @@ def _plan_pull(sk, p, known, results):
         name = str(r["ref"])
         existing = known.get(name)
         entry = dict(ref=name, source="%s@%s" % (r["src_name"], digest), dest="oci:%s:%s" % (layout, name),
-                     digest=digest, bytes=0, skipped=bool(existing and existing.get("digest") == digest))
+                     digest=digest, bytes=0, seconds=0.0, skipped=bool(existing and existing.get("digest") == digest))
         results.append(entry)
         if not entry["skipped"]:
             r["src"].ref = entry["source"]
@@ -260,9 +268,11 @@ def _pull(module, sk, p, known, results):
         os.makedirs(t["staged"])
 
     def copy(t):
+        start = time.monotonic()
         try:
             sk.copy(t["src"], Endpoint("oci:%s:%s" % (t["staged"], t["name"])), all_platforms=t["all_platforms"],
                     dest_shared_blob_dir=os.path.join(layout, "blobs"))
+            t["seconds"] = round(time.monotonic() - start, 1)
             return None
         except SkopeoError as exc:
             return exc
@@ -287,6 +297,7 @@ def _pull(module, sk, p, known, results):
         entry = by_name[t["name"]]
         blobs = _oci.image_blobs(layout, entry["digest"])
         entry["bytes"] = sum(size for d, size in blobs.items() if d not in counted)
+        entry["seconds"] = t["seconds"]
         counted.update(blobs)
 
 
@@ -326,7 +337,7 @@ def _push_one(module, sk, p, name, desc):
     target = parse_image_ref(name).with_registry(p["registry"])._replace(digest=None)
     dest = _endpoint(p, str(target))
     entry = dict(ref=name, source="oci:%s:%s" % (layout, name), dest=dest.ref, digest=desc["digest"],
-                 bytes=0, skipped=False)
+                 bytes=0, seconds=0.0, skipped=False)
     try:
         present = sk.digest(dest)
     except SkopeoError as exc:
@@ -339,6 +350,7 @@ def _push_one(module, sk, p, name, desc):
         return entry, None
     if module.check_mode:
         return entry, None
+    start = time.monotonic()
     try:
         sk.copy(Endpoint(entry["source"]), dest, all_platforms=desc.get("mediaType") in _oci.INDEX_TYPES)
     except SkopeoError as exc:
@@ -351,6 +363,7 @@ def _push_one(module, sk, p, name, desc):
         return entry, MirrorError("%s: the registry has %s after the push, the layout %s"
                                   % (dest.ref, present, desc["digest"]))
     entry["bytes"] = _oci.image_bytes(layout, desc["digest"])
+    entry["seconds"] = round(time.monotonic() - start, 1)
     return entry, None
 
 

@@ -197,3 +197,59 @@ def test_interrupted_pull_resumes_copying_only_what_is_missing(upstream, tmp_pat
     assert not list(layout.glob("**/oci-put-blob*")), "partial blob left behind"
     # The finished layout holds app/big with the upstream digest.
     assert oci_lookup(str(layout), f"{reg.host}/app/big:1.0")["digest"] == reg.digest("app/big:1.0")
+
+
+def _playbook(tmp_path, name, args, *extra):
+    """Run the task ``onprem.stack.image_mirror`` with ``args`` through ansible-playbook (local connection), so that
+    the action plugin runs as on a site; return (returncode, the task's result, stderr)."""
+    import yaml  # noqa: PLC0415
+    out = tmp_path / ("%s.json" % name)
+    play = tmp_path / ("%s.yml" % name)
+    play.write_text(yaml.safe_dump([{"name": "Test", "hosts": "localhost", "gather_facts": False, "tasks": [
+        {"name": "Test | mirror", "onprem.stack.image_mirror": args, "register": "mirrored"},
+        {"name": "Test | result", "check_mode": False, "ansible.builtin.copy": {
+            "dest": str(out), "content": "{{ mirrored | to_json }}", "mode": "0600"}}]}]))
+    repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(repo, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"))
+    proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
+                           "-c", "local", "-e", "ansible_python_interpreter=" + sys.executable, str(play), *extra],
+                          cwd=repo, env=env, capture_output=True, text=True, timeout=600, check=False)
+    return proc.returncode, (json.loads(out.read_text()) if out.exists() else None), proc.stdout + proc.stderr
+
+
+def test_action_plugin_prints_progress_per_batch(upstream, tmp_path):  # noqa: F811
+    """Through ansible-playbook (the action plugin): check mode plans and prints nothing; a pull of three images with
+    parallel 1 prints one line per image (done/total, bytes, seconds) on stderr and returns the module's result; the
+    re-run copies nothing and prints nothing; a push with parallel 2 prints two lines (2/3, 3/3)."""
+    reg = upstream[0]
+    layout = tmp_path / "images"
+    args = {"layout": str(layout), "images": _imgs(reg, "app/one:1.0", "app/two:1.0", "app/multi:1.0"),
+            "ca_cert_dir": str(reg.certs), "parallel": 1}
+    rc, res, output = _playbook(tmp_path, "check", args, "--check")
+    assert rc == 0 and res["changed"] and res["copied"] == 3 and "image_mirror [" not in output, output[-3000:]
+    assert not layout.exists()
+
+    rc, res, output = _playbook(tmp_path, "pull", args)
+    assert rc == 0 and res["copied"] == 3 and res["changed"], output[-3000:]
+    assert [e["ref"] for e in res["images"]] == [i["ref"] for i in args["images"]]
+    assert res["bytes"] == sum(e["bytes"] for e in res["images"]) > 0
+    assert all(e["seconds"] > 0 for e in res["images"])
+    assert len(res["progress"]) == 3
+    for n, (line, entry) in enumerate(zip(res["progress"], res["images"]), 1):
+        assert line.startswith("image_mirror [localhost]: %d/3 images pulled into %s (" % (n, layout)), line
+        assert line in output and entry["ref"] in line and "s so far):" in line
+
+    pulled = {e["ref"]: e["digest"] for e in res["images"]}
+    rc, res, output = _playbook(tmp_path, "rerun", args)
+    assert rc == 0 and not res["changed"] and res["copied"] == 0 and "image_mirror [" not in output
+
+    target = Registry(tmp_path / "target")
+    try:
+        rc, res, output = _playbook(tmp_path, "push", {"direction": "push", "layout": str(layout), "parallel": 2,
+                                                       "registry": target.host, "ca_cert_dir": str(target.certs)})
+        assert rc == 0 and res["copied"] == 3, output[-3000:]
+        assert [line.split(" images ")[0].rsplit(" ", 1)[1] for line in res["progress"]] == ["2/3", "3/3"]
+        assert {e["ref"]: e["digest"] for e in res["images"]} == pulled
+    finally:
+        target.stop()

@@ -1,0 +1,124 @@
+# -*- coding: utf-8 -*-
+# Copyright: onprem.stack contributors
+# Apache License 2.0 (see LICENSE)
+"""Action plugin of onprem.stack.image_mirror: the same module, with progress a person can follow.
+
+A bundle build or a registry load can copy gigabytes for many minutes; one module run shows nothing
+until it ends. This plugin runs the module first in check mode on every image (the plan: which
+images the destination lacks), then copies those in batches of ``parallel`` images, one module run
+per batch, and after each batch prints one line on stderr (stdout stays the callback's, so
+machine-readable callbacks such as ansible.posix.json keep valid output)::
+
+    image_mirror [registry-1]: 3/7 images pushed to registry.site:5000 (162.4 MiB, 41.0 s so far):
+      docker.io/library/redis:7.4 (61.2 MiB, 14.8 s)
+
+A re-run with nothing to copy, and check mode, cost one module run (the plan) and print nothing; a copy
+costs the plan plus one module run per batch. In the module's own unit tests it runs without this plugin.
+The result is the module's (RV ``images`` in the order the plan gave, ``copied``, ``bytes``) with
+``progress``: the lines printed (list of str). A failed batch fails the task with the module's error
+and the entries copied before it.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import time
+
+from ansible.plugins.action import ActionBase
+from ansible.utils.display import Display
+
+from ansible_collections.onprem.stack.plugins.module_utils._image_ref import ImageRefError, parse_image_ref
+
+display = Display()
+
+MODULE = "onprem.stack.image_mirror"
+
+
+def human_bytes(n):
+    """``n`` bytes (int) as a short string in B, KiB, MiB or GiB (binary units), e.g. ``162.4 MiB``."""
+    value = float(n)
+    for unit in ("B", "KiB", "MiB"):
+        if value < 1024:
+            return "%d B" % n if unit == "B" else "%.1f %s" % (value, unit)
+        value /= 1024
+    return "%.1f GiB" % value
+
+
+def progress_line(host, done, total, verb, where, so_far_bytes, so_far_seconds, batch):
+    """One progress line (str): ``host`` (str), ``done``/``total`` images (int), ``verb`` ("pushed to" or
+    "pulled into"), ``where`` (registry or layout, str), the bytes (int) and seconds (float) so far, and the
+    batch just finished: list of module RV ``images`` entries (``ref``, ``bytes``, ``seconds``)."""
+    head = "image_mirror [%s]: %d/%d images %s %s (%s, %.1f s so far):" % (
+        host, done, total, verb, where, human_bytes(so_far_bytes), so_far_seconds)
+    return "\n".join([head] + ["  %s (%s, %.1f s)" % (e["ref"], human_bytes(e.get("bytes", 0)), e.get("seconds", 0.0))
+                               for e in batch])
+
+
+def _charts_by_ref(images):
+    """{normalised ref: [charts]} of the task's ``images`` entries (unparsable refs left to the module)."""
+    charts = {}
+    for item in images or []:
+        try:
+            ref = str(parse_image_ref(item.get("ref", "")))
+        except (ImageRefError, AttributeError, TypeError):
+            continue
+        charts.setdefault(ref, [])
+        charts[ref].extend(c for c in item.get("charts") or [] if c not in charts[ref])
+    return charts
+
+
+class ActionModule(ActionBase):
+    """Plan in check mode, copy in batches, print a line per batch (see the module docstring above)."""
+
+    _supports_check_mode = True
+    _supports_async = False
+
+    def _module(self, args, task_vars, check):
+        saved = self._task.check_mode
+        self._task.check_mode = check
+        try:
+            return self._execute_module(module_name=MODULE, module_args=dict(args), task_vars=task_vars)
+        finally:
+            self._task.check_mode = saved
+
+    def run(self, tmp=None, task_vars=None):
+        result = super(ActionModule, self).run(tmp, task_vars)
+        del tmp
+        args = dict(self._task.args)
+        real = not self._task.check_mode
+        plan = self._module(args, task_vars, check=True)
+        if plan.get("failed") or not real or not plan.get("copied"):
+            result.update(plan)
+            return result
+        todo = [e["ref"] for e in plan["images"] if not e.get("skipped")]
+        try:
+            batch_size = max(1, int(args.get("parallel", 4)))
+        except (TypeError, ValueError):
+            batch_size = 4
+        host = self._task.delegate_to or task_vars.get("inventory_hostname", "?")
+        push = args.get("direction") == "push"
+        verb, where = ("pushed to", args.get("registry")) if push else ("pulled into", args.get("layout"))
+        charts = _charts_by_ref(args.get("images"))
+        done, progress, copied_bytes, started = {}, [], 0, time.monotonic()
+        for start in range(0, len(todo), batch_size):
+            batch = todo[start:start + batch_size]
+            batch_args = dict(args, images=[{"ref": ref, "charts": charts.get(ref, [])} for ref in batch])
+            res = self._module(batch_args, task_vars, check=False)
+            for entry in res.get("images") or []:
+                done[entry["ref"]] = entry
+            if res.get("failed"):
+                res["images"] = [done.get(e["ref"], e) for e in plan["images"] if e["ref"] in done or e.get("skipped")]
+                res["progress"] = progress
+                result.update(res)
+                return result
+            copied_bytes += sum(e.get("bytes", 0) for e in res.get("images") or [])
+            line = progress_line(host, min(start + batch_size, len(todo)), len(todo), verb, where, copied_bytes,
+                                 time.monotonic() - started, res.get("images") or [])
+            progress.append(line)
+            display.display(line, stderr=True)
+        images = [done.get(e["ref"], e) for e in plan["images"]]
+        copied = [e for e in images if not e.get("skipped")]
+        result.update(dict(changed=bool(copied), images=images, copied=len(copied),
+                           bytes=sum(e.get("bytes", 0) for e in images), progress=progress))
+        return result
