@@ -23,7 +23,9 @@ def test_registry_stopped_while_images_load(run_module, upstream, tmp_path):  # 
     assert not failed, res
 
     target = Registry(tmp_path / "target")
-    first_tag = target.root / "data/docker/registry/v2/repositories/app/one/_manifests/tags/1.0"
+    # The tag's current/link, written last when distribution stores a tag (its tags/1.0 directory comes first:
+    # a stop between the two leaves app/one untagged, and the re-run would copy all three).
+    first_tag = target.root / "data/docker/registry/v2/repositories/app/one/_manifests/tags/1.0/current/link"
     stopped = threading.Event()
 
     def stop_after_first_image():
