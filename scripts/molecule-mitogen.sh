@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# Runs Molecule scenarios with their playbooks under Mitogen for Ansible, for evaluation
+# (docs/speed.md): `molecule create` and `prepare` without Mitogen (the podman driver's
+# create step hangs under it), then `converge`, `idempotence` and `verify` with
+# ANSIBLE_STRATEGY=mitogen_linear, each timed, then `destroy` without it.
+# Not part of `make test` (CI time is budgeted). Usage, from the repository root:
+#   scripts/molecule-mitogen.sh SCENARIO...
+# Prints one line per scenario: converge and idempotence seconds and the outcome; the
+# output of each scenario goes to $TEST_RESULTS/mitogen/<scenario>.log.
+# Exit code: 0 when every scenario passed, 1 otherwise.
+set -uo pipefail
+cd "$(dirname "$0")/.." || exit 1
+python=${PYTHON:-.venv/bin/python}
+plugins=$("$python" -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__) + "/plugins/strategy")') || {
+  echo "molecule-mitogen.sh: mitogen is not installed in $python (pip install -r requirements.txt)" >&2
+  exit 2
+}
+logs=${TEST_RESULTS:-$PWD/.test-results}/mitogen
+mkdir -p "$logs"
+rc=0
+for s in "$@"; do
+  log="$logs/$s.log"
+  : >"$log"
+  outcome=passed
+  times=()
+  molecule destroy -s "$s" >>"$log" 2>&1
+  if ! { molecule create -s "$s" && molecule prepare -s "$s"; } >>"$log" 2>&1; then
+    outcome="failed in create/prepare (without Mitogen)"
+  else
+    for step in converge idempotence verify; do
+      start=$(date +%s.%N)
+      if ! ANSIBLE_STRATEGY_PLUGINS=$plugins ANSIBLE_STRATEGY=mitogen_linear molecule "$step" -s "$s" >>"$log" 2>&1; then
+        outcome="failed in $step under Mitogen"
+        break
+      fi
+      times+=("$step $(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)") s")
+    done
+  fi
+  molecule destroy -s "$s" >>"$log" 2>&1
+  [ "$outcome" = passed ] || rc=1
+  echo "molecule:$s under Mitogen: $outcome; ${times[*]:-no step timed} (log $log)"
+done
+exit "$rc"
