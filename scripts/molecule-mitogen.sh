@@ -28,12 +28,13 @@ for s in "$@"; do
     outcome="failed in create/prepare (without Mitogen)"
   else
     for step in converge idempotence verify; do
-      start=$(date +%s.%N)
+      start=$(date +%s%N)
       if ! ANSIBLE_STRATEGY_PLUGINS=$plugins ANSIBLE_STRATEGY=mitogen_linear molecule "$step" -s "$s" >>"$log" 2>&1; then
         outcome="failed in $step under Mitogen"
         break
       fi
-      times+=("$step $(printf '%.1f' "$(echo "$(date +%s.%N) - $start" | bc)") s")
+      ms=$(( ($(date +%s%N) - start) / 1000000 ))
+      times+=("$step $((ms / 1000)).$((ms % 1000 / 100)) s")
     done
   fi
   molecule destroy -s "$s" >>"$log" 2>&1
