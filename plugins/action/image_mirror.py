@@ -12,11 +12,17 @@ machine-readable callbacks such as ansible.posix.json keep valid output)::
     image_mirror [registry-1]: 3/7 images pushed to registry.site:5000 (162.4 MiB, 41.0 s so far):
       docker.io/library/redis:7.4 (61.2 MiB, 14.8 s)
 
-A re-run with nothing to copy, and check mode, cost one module run (the plan) and print nothing; a copy
-costs the plan plus one module run per batch. In the module's own unit tests it runs without this plugin.
-The result is the module's (RV ``images`` in the order the plan gave, ``copied``, ``bytes``) with
-``progress``: the lines printed (list of str). A failed batch fails the task with the module's error
-and the entries copied before it.
+A re-run with nothing to copy, and check mode, cost one module run (the plan; a pull re-run one more, on
+no image, for the layout's clean-up) and print nothing; a copy costs the plan plus one module run per
+batch. In the module's own unit tests it runs without this plugin.
+The result is the last module run's (its invocation, warnings of every run) with the totals of all:
+RV ``images`` in the order the plan gave, ``copied``, ``bytes``, ``changed``, and ``progress``, the
+lines printed (list of str; printed only when the task is not ``no_log``). A failed batch fails the
+task with the module's error, the entries of the batches that finished and of the images already
+there, and ``changed`` when an earlier batch copied anything. With ``direction: pull`` and nothing to
+copy, a real run on no image follows the plan, so that the layout is created and cleaned of what an
+interrupted copy left (partial blobs, staging layouts), as one module run does. ``async`` is not
+supported on this task (the batches are separate module runs).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -89,6 +95,12 @@ class ActionModule(ActionBase):
         real = not self._task.check_mode
         plan = self._module(args, task_vars, check=True)
         if plan.get("failed") or not real or not plan.get("copied"):
+            if real and not plan.get("failed") and args.get("direction", "pull") == "pull":
+                # Nothing to copy: one real run on no image still creates the layout and removes what an
+                # interrupted copy left in it (the module's clean-up of partial blobs and staging layouts).
+                tidy = self._module(dict(args, images=[]), task_vars, check=False)
+                if tidy.get("failed"):
+                    plan = tidy
             result.update(plan)
             return result
         todo = [e["ref"] for e in plan["images"] if not e.get("skipped")]
@@ -101,24 +113,39 @@ class ActionModule(ActionBase):
         verb, where = ("pushed to", args.get("registry")) if push else ("pulled into", args.get("layout"))
         charts = _charts_by_ref(args.get("images"))
         done, progress, copied_bytes, started = {}, [], 0, time.monotonic()
+        warnings, deprecations = list(plan.get("warnings") or []), list(plan.get("deprecations") or [])
+        last = plan
         for start in range(0, len(todo), batch_size):
             batch = todo[start:start + batch_size]
             batch_args = dict(args, images=[{"ref": ref, "charts": charts.get(ref, [])} for ref in batch])
             res = self._module(batch_args, task_vars, check=False)
-            for entry in res.get("images") or []:
-                done[entry["ref"]] = entry
+            warnings += [w for w in res.get("warnings") or [] if w not in warnings]
+            deprecations += [d for d in res.get("deprecations") or [] if d not in deprecations]
             if res.get("failed"):
+                # The images of the batches that finished, and those already there; changed when any was copied.
                 res["images"] = [done.get(e["ref"], e) for e in plan["images"] if e["ref"] in done or e.get("skipped")]
+                res["changed"] = bool(done)
                 res["progress"] = progress
                 result.update(res)
-                return result
+                break
+            for entry in res.get("images") or []:
+                done[entry["ref"]] = entry
+            last = res
             copied_bytes += sum(e.get("bytes", 0) for e in res.get("images") or [])
             line = progress_line(host, min(start + batch_size, len(todo)), len(todo), verb, where, copied_bytes,
                                  time.monotonic() - started, res.get("images") or [])
             progress.append(line)
-            display.display(line, stderr=True)
-        images = [done.get(e["ref"], e) for e in plan["images"]]
-        copied = [e for e in images if not e.get("skipped")]
-        result.update(dict(changed=bool(copied), images=images, copied=len(copied),
-                           bytes=sum(e.get("bytes", 0) for e in images), progress=progress))
+            if not self._task.no_log:
+                display.display(line, stderr=True)
+        else:
+            images = [done.get(e["ref"], e) for e in plan["images"]]
+            copied = [e for e in images if not e.get("skipped")]
+            # The last run's result (invocation, interpreter facts, ...) with the totals of all of them.
+            result.update(last)
+            result.update(dict(changed=bool(copied), images=images, copied=len(copied),
+                               bytes=sum(e.get("bytes", 0) for e in images), progress=progress))
+        if warnings:
+            result["warnings"] = warnings
+        if deprecations:
+            result["deprecations"] = deprecations
         return result

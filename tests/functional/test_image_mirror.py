@@ -221,7 +221,8 @@ def _playbook(tmp_path, name, args, *extra):
 def test_action_plugin_prints_progress_per_batch(upstream, tmp_path):  # noqa: F811
     """Through ansible-playbook (the action plugin): check mode plans and prints nothing; a pull of three images with
     parallel 1 prints one line per image (done/total, bytes, seconds) on stderr and returns the module's result; the
-    re-run copies nothing and prints nothing; a push with parallel 2 prints two lines (2/3, 3/3)."""
+    re-run copies nothing, prints nothing and removes what an interrupted copy left; a push with parallel 2 prints
+    two lines (2/3, 3/3)."""
     reg = upstream[0]
     layout = tmp_path / "images"
     args = {"layout": str(layout), "images": _imgs(reg, "app/one:1.0", "app/two:1.0", "app/multi:1.0"),
@@ -240,9 +241,14 @@ def test_action_plugin_prints_progress_per_batch(upstream, tmp_path):  # noqa: F
         assert line.startswith("image_mirror [localhost]: %d/3 images pulled into %s (" % (n, layout)), line
         assert line in output and entry["ref"] in line and "s so far):" in line
 
+    assert set(res) == {"bytes", "changed", "copied", "failed", "images", "progress"} and not res["failed"]
     pulled = {e["ref"]: e["digest"] for e in res["images"]}
+    # What an interrupted copy leaves: the re-run with nothing to copy removes it (one real run on no image).
+    (layout / ".staging" / "0").mkdir(parents=True)
+    (layout / "blobs" / "sha256" / "oci-put-blob123").write_bytes(b"partial")
     rc, res, output = _playbook(tmp_path, "rerun", args)
     assert rc == 0 and not res["changed"] and res["copied"] == 0 and "image_mirror [" not in output
+    assert not (layout / ".staging").exists() and not list(layout.glob("blobs/*/oci-put-blob*"))
 
     target = Registry(tmp_path / "target")
     try:

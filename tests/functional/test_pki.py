@@ -6,7 +6,7 @@ connection, no fact gathering: the SANs are the inventory name, localhost and 12
 ran, changed or was skipped. Checked: the first run issues the CA and the certificate; a re-run
 changes nothing and skips the key, signing-request and signing steps of both (the current files
 are checked in-process on the control node); and each reason to issue again still does: SANs
-changed, the renewal window reached, the site CA replaced, a file removed.
+changed, the renewal window reached, the site CA replaced, a file removed or cut short.
 """
 import json
 import os
@@ -66,7 +66,7 @@ def _text(tmp: Path, *args: str) -> str:
 def steps(tmp_path_factory):
     """One certificate through its life, each step a real run on the same pki_dir: {step: {outcome, files, sans,
     verify}} where outcome is what _run returns, files the pki files after it ({name: bytes}), sans the
-    certificate's subjectAltName and verify ``openssl verify``'s output. Seven runs (about 7 s each)."""
+    certificate's subjectAltName and verify ``openssl verify``'s output. Eight runs (about 7 s each)."""
     if not tool_path("openssl"):
         skip_missing_tool("openssl", "apt-get install openssl")
     tmp = tmp_path_factory.mktemp("pki")
@@ -89,6 +89,9 @@ def steps(tmp_path_factory):
     step("ca replaced")
     (tmp / "pki" / "site-1" / "web.crt").unlink()
     step("certificate removed")
+    cert = tmp / "pki" / "site-1" / "web.crt"
+    cert.write_bytes(cert.read_bytes()[:200])
+    step("certificate cut short")
     return done
 
 
@@ -138,3 +141,10 @@ def test_removed_certificate_is_issued_again(steps):
     assert removed["outcome"]["Site CA | private key"] == "skipped"
     assert "Certificate | signed by the site CA, renewed near expiry, web" in _changed(removed["outcome"])
     assert "web.crt" in removed["files"] and "OK" in removed["verify"]
+
+
+def test_certificate_cut_short_is_issued_again(steps):
+    """A file the filters cannot parse (a write cut short) is not an error: the modules write it anew."""
+    cut = steps["certificate cut short"]
+    assert "Certificate | signed by the site CA, renewed near expiry, web" in _changed(cut["outcome"])
+    assert "OK" in cut["verify"]
