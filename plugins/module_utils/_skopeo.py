@@ -86,15 +86,18 @@ class Skopeo(object):
 
     def _auth_file(self, ep):
         """Path (str) of the auth file holding ``ep``'s username and password (see
-        write_auth_file): one per registry host and credentials, in ``module.tmpdir``
-        (which Ansible removes when the module ends)."""
+        write_auth_file): one per registry host and credentials, in ``module.tmpdir``,
+        named after this process (an action plugin may run the module several times in one
+        remote tmpdir) and removed when the module exits (``add_cleanup_file``; Ansible also
+        removes the tmpdir when the task ends)."""
         key = (ep.host, ep.username, ep.password or "")
         with self._lock:
             if key not in self._auth_files:
                 if ep.password:
                     self.module.no_log_values.add(ep.password)
-                path = os.path.join(self.module.tmpdir, "auth-%d.json" % len(self._auth_files))
+                path = os.path.join(self.module.tmpdir, "auth-%d-%d.json" % (os.getpid(), len(self._auth_files)))
                 write_auth_file(path, *key)
+                self.module.add_cleanup_file(path)
                 self._auth_files[key] = path
             return self._auth_files[key]
 

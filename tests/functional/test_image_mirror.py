@@ -199,9 +199,11 @@ def test_interrupted_pull_resumes_copying_only_what_is_missing(upstream, tmp_pat
     assert oci_lookup(str(layout), f"{reg.host}/app/big:1.0")["digest"] == reg.digest("app/big:1.0")
 
 
-def _playbook(tmp_path, name, args, *extra):
+def _playbook(tmp_path, name, args, *extra, pipelining=True):
     """Run the task ``onprem.stack.image_mirror`` with ``args`` through ansible-playbook (local connection), so that
-    the action plugin runs as on a site; return (returncode, the task's result, stderr)."""
+    the action plugin runs as on a site; return (returncode, the task's result, stdout and stderr). Without
+    pipelining every module run of the task shares the task's remote tmpdir, as over a connection that cannot
+    pipeline (become with requiretty, or a podman connection)."""
     import yaml  # noqa: PLC0415
     out = tmp_path / ("%s.json" % name)
     play = tmp_path / ("%s.yml" % name)
@@ -211,7 +213,7 @@ def _playbook(tmp_path, name, args, *extra):
             "dest": str(out), "content": "{{ mirrored | to_json }}", "mode": "0600"}}]}]))
     repo = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
     env = dict(os.environ, ANSIBLE_CONFIG=os.path.join(repo, "ansible.cfg"), ANSIBLE_NOCOLOR="1",
-               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"))
+               ANSIBLE_LOCAL_TEMP=str(tmp_path / "ansible-tmp"), ANSIBLE_PIPELINING=str(pipelining))
     proc = subprocess.run([os.path.join(os.path.dirname(sys.executable), "ansible-playbook"), "-i", "localhost,",
                            "-c", "local", "-e", "ansible_python_interpreter=" + sys.executable, str(play), *extra],
                           cwd=repo, env=env, capture_output=True, text=True, timeout=600, check=False)
@@ -250,11 +252,19 @@ def test_action_plugin_prints_progress_per_batch(upstream, tmp_path):  # noqa: F
     assert rc == 0 and not res["changed"] and res["copied"] == 0 and "image_mirror [" not in output
     assert not (layout / ".staging").exists() and not list(layout.glob("blobs/*/oci-put-blob*"))
 
-    target = Registry(tmp_path / "target")
+    htpasswd = tmp_path / "htpasswd"
+    htpasswd.write_text(subprocess.run(["htpasswd", "-Bbn", "loader", "s3cret-pw"], capture_output=True,
+                                       text=True, check=True).stdout)
+    target = Registry(tmp_path / "target", htpasswd=htpasswd)
     try:
+        # With credentials and without pipelining: each batch's module run writes its registry auth file into the
+        # task's one remote tmpdir, where the plan's run wrote one before.
         rc, res, output = _playbook(tmp_path, "push", {"direction": "push", "layout": str(layout), "parallel": 2,
-                                                       "registry": target.host, "ca_cert_dir": str(target.certs)})
+                                                       "registry": target.host, "ca_cert_dir": str(target.certs),
+                                                       "username": "loader", "password": "s3cret-pw"},
+                                    pipelining=False)
         assert rc == 0 and res["copied"] == 3, output[-3000:]
+        assert "s3cret-pw" not in output
         assert [line.split(" images ")[0].rsplit(" ", 1)[1] for line in res["progress"]] == ["2/3", "3/3"]
         assert {e["ref"]: e["digest"] for e in res["images"]} == pulled
     finally:
