@@ -103,8 +103,9 @@ def junit_cases(path):
 
 # Lines of a failed step's log that say why: Ansible's fatal/failed task results and its recap
 # with failures, Molecule's failed actions, pytest's failed assertions ("E   ...") and its
-# short test summary, tracebacks' last lines.
-WHY = re.compile(r"fatal: \[|FAILED!|\bfailed=[1-9]|\bERROR\b|^\s*E\s{2,}|^FAILED |Error: |"
+# short test summary, tracebacks' last lines. Molecule prints a verifier's output behind a
+# box-drawing bar ("  \u2502 E   ..."), so the pytest patterns allow it before them.
+WHY = re.compile(r"fatal: \[|FAILED!|\bfailed=[1-9]|\bERROR\b|^[\s\u2502]*E\s{2,}|^[\s\u2502]*FAILED (?!- RETRYING)|Error: |"
                  r"Traceback|short test summary|Executed: Failed|Return code: [1-9]")
 ANSI = re.compile(r"\x1b\[[0-9;]*[A-Za-z]")
 EXCERPT_LINES = 40

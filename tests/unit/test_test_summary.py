@@ -94,6 +94,8 @@ MOLECULE_LOG = """\x1b[36mINFO    \x1b[0m default \u279c converge: Executed: Suc
   \u2502 onprem-site                : ok=80   changed=0    unreachable=0    failed=0    skipped=3
 E       AssertionError: secrets found (file, secret): [('x', 'generated app')]
 FAILED tests/test_secrets.py::test_no_secret_anywhere - AssertionError: secrets found
+  \u2502 E       assert 'a' == 'b'
+  \u2502 FAILED tests/test_layout.py::test_old_layout_is_gone[registry] -
 """ + "  \u2502 ok: [onprem-site]\n" * 3 + "the end\n"
 
 
@@ -111,6 +113,8 @@ def test_report_shows_why_a_step_with_a_log_failed(summary, tmp_path, capsys):
         "  |   \u2502 onprem-site                : ok=41   changed=0    unreachable=0    failed=1    skipped=3",
         "  | E       AssertionError: secrets found (file, secret): [('x', 'generated app')]",
         "  | FAILED tests/test_secrets.py::test_no_secret_anywhere - AssertionError: secrets found",
+        "  |   \u2502 E       assert 'a' == 'b'",
+        "  |   \u2502 FAILED tests/test_layout.py::test_old_layout_is_gone[registry] -",
     ]
     assert not [line for line in out if line.startswith("why molecule:redis")]
 
