@@ -34,7 +34,7 @@ import time
 from ansible.plugins.action import ActionBase
 from ansible.utils.display import Display
 
-from ansible_collections.onprem.stack.plugins.module_utils._image_ref import ImageRefError, parse_image_ref
+from ansible_collections.onprem.stack.plugins.module_utils._image_ref import ImageRefError, parse_image_ref, unique_images
 
 display = Display()
 
@@ -62,16 +62,12 @@ def progress_line(host, done, total, verb, where, so_far_bytes, so_far_seconds, 
 
 
 def _charts_by_ref(images):
-    """{normalised ref: [charts]} of the task's ``images`` entries (unparsable refs left to the module)."""
-    charts = {}
-    for item in images or []:
-        try:
-            ref = str(parse_image_ref(item.get("ref", "")))
-        except (ImageRefError, AttributeError, TypeError):
-            continue
-        charts.setdefault(ref, [])
-        charts[ref].extend(c for c in item.get("charts") or [] if c not in charts[ref])
-    return charts
+    """{normalised ref: [charts]} of the task's ``images`` entries, merged as the module merges them
+    (``unique_images``); {} when a reference is invalid (the plan has failed on it already)."""
+    try:
+        return dict((str(parse_image_ref(i["ref"])), i["charts"]) for i in unique_images(images or []))
+    except (ImageRefError, KeyError, TypeError, AttributeError):
+        return {}
 
 
 class ActionModule(ActionBase):
