@@ -10,6 +10,11 @@
 # Exit code: 0 when every scenario passed, 1 otherwise.
 set -uo pipefail
 cd "$(dirname "$0")/.." || exit 1
+# What the Makefile exports for `make molecule`, so that a direct call behaves the same:
+# the podman settings of the CI host (runc, ulimits) and the repository's ansible.cfg.
+export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/.config/containers.conf}
+export ANSIBLE_CONFIG=${ANSIBLE_CONFIG:-$PWD/ansible.cfg}
+export PATH=$PWD/.venv/bin:$PATH
 python=${PYTHON:-.venv/bin/python}
 plugins=$("$python" -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__) + "/plugins/strategy")') || {
   echo "molecule-mitogen.sh: mitogen is not installed in $python (pip install -r requirements.txt)" >&2
