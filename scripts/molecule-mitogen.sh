@@ -14,8 +14,10 @@ cd "$(dirname "$0")/.." || exit 1
 # the podman settings of the CI host (runc, ulimits) and the repository's ansible.cfg.
 export CONTAINERS_CONF=${CONTAINERS_CONF:-$PWD/.config/containers.conf}
 export ANSIBLE_CONFIG=${ANSIBLE_CONFIG:-$PWD/ansible.cfg}
-export PATH=$PWD/.venv/bin:$PATH
 python=${PYTHON:-.venv/bin/python}
+# molecule and ansible-playbook from the same virtualenv as $python (PYTHON may name another).
+PATH="$(cd "$(dirname "$python")" && pwd):$PATH"
+export PATH
 plugins=$("$python" -c 'import ansible_mitogen, os; print(os.path.dirname(ansible_mitogen.__file__) + "/plugins/strategy")') || {
   echo "molecule-mitogen.sh: mitogen is not installed in $python (pip install -r requirements.txt)" >&2
   exit 2
