@@ -75,8 +75,8 @@ onprem-local is ready at ${ip}. Passwords are in ${creds}/${name}/<service>/<use
   PostgreSQL over TLS (pgvector in appdb):
     PGPASSWORD="\$(cat ${creds}/${name}/postgresql/app)" psql "host=${ip} dbname=appdb user=app sslmode=verify-full sslrootcert=${creds}/pki/ca.crt" -c "SELECT extversion FROM pg_extension WHERE extname = 'vector'"
 
-  Redis as the ACL user app (keys app:*):
-    REDISCLI_AUTH="\$(cat ${creds}/${name}/redis/app)" redis-cli -h ${ip} --user app SET app:hello world
+  Redis over TLS as the ACL user app (keys app:*):
+    REDISCLI_AUTH="\$(cat ${creds}/${name}/redis/app)" redis-cli --tls --cacert ${creds}/pki/ca.crt -h ${ip} --user app SET app:hello world
 
   ${k3s_note}
 

@@ -1,6 +1,7 @@
 """inventories/example is a usable starting point: it parses, has every group of
 DESIGN.md, and the real preflight (playbooks/preflight.yml, role onprem.stack.preflight,
 which validates the input of every role planned on each host) accepts it as written.
+So does inventories/local, the embedded default that `make demo` runs site.yml on.
 
 The example's hosts do not exist here, so every host is reached with the local
 connection: the CI host (Debian 12) stands in for each of them. Only the checks that
@@ -30,11 +31,11 @@ def _run(*argv):
     return subprocess.run(argv, cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
 
 
-def _preflight(tmp_path, **extra):
-    """Run playbooks/preflight.yml on inventories/example (local connection); return the CompletedProcess."""
+def _preflight(tmp_path, inventory="inventories/example", **extra):
+    """Run playbooks/preflight.yml on ``inventory`` (local connection); return the CompletedProcess."""
     variables = dict(HOST_CHECKS_OFF, ansible_connection="local", ansible_python_interpreter=sys.executable,
                      stack_credentials_dir=str(tmp_path / "credentials"), **extra)
-    return _run(str(BIN / "ansible-playbook"), "-i", "inventories/example", "playbooks/preflight.yml",
+    return _run(str(BIN / "ansible-playbook"), "-i", inventory, "playbooks/preflight.yml",
                 "-e", json.dumps(variables))
 
 
@@ -69,3 +70,18 @@ def test_preflight_refuses_registry_load_without_bundle(tmp_path):
     assert res.returncode != 0
     assert "registry_load_bundle is true but %s/bundle.json does not exist" % (tmp_path / "no-bundle") in res.stdout
     assert "registry-1" in res.stdout
+
+
+def test_embedded_default_inventory_passes_preflight(tmp_path):
+    """README's first command, `make demo`, runs site.yml on inventories/local: its input passes the
+    real preflight, every role's validation included (about 10 s).
+
+    Once preflight refused Redis beyond loopback without TLS (unless redis_allow_plaintext_network),
+    inventories/local still bound Redis to 0.0.0.0 without TLS, and `make demo` stopped here while
+    `make test`, which never ran it, passed.
+    """
+    res = _preflight(tmp_path, inventory="inventories/local")
+    assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
+    for task in ("Validate | Redis reachable beyond loopback uses TLS", "Validate | postgresql_client_cidrs"):
+        assert task in res.stdout, f"preflight did not run {task!r}"
+    assert "ok: [onprem-local]" in res.stdout
