@@ -47,7 +47,10 @@ k3s_version="$(sed -n 's/^k3s_version: *//p' roles/k3s/defaults/main.yml)"
 k3s_release="https://github.com/k3s-io/k3s/releases/download/${k3s_version/+/%2B}"
 k3s_inventory=()
 k3s_note=""
-if [ -n "${K3S_ARTIFACTS_DIR:-}" ] || curl -fsSL -o /dev/null --max-time 10 "${k3s_release}/sha256sum-amd64.txt" 2>/dev/null; then
+# DEMO_K3S=0 leaves it out without asking (tests/functional/test_demo.py does).
+if [ "${DEMO_K3S:-auto}" = 0 ]; then
+  k3s_note="k3s cluster layer LEFT OUT: DEMO_K3S=0."
+elif [ -n "${K3S_ARTIFACTS_DIR:-}" ] || curl -fsSL -o /dev/null --max-time 10 "${k3s_release}/sha256sum-amd64.txt" 2>/dev/null; then
   k3s_file="$(mktemp --suffix=.yml)"
   trap 'rm -f "${k3s_file}"' EXIT
   {
