@@ -16,8 +16,13 @@ description:
     place that knows their defaults, so that every role, playbook and lookup agrees.
   - V(credentials) is the variable C(stack_credentials_dir) when set, else C(<inventory_dir>/.credentials).
   - V(bundle) is the variable C(stack_bundle_dir) when set, else C(<inventory_dir>/bundle).
-  - Without C(inventory_dir) (a playbook run with no inventory file), the parent of the
-    playbook directory takes its place.
+  - A host without C(inventory_dir), such as the implicit C(localhost) that
+    C(playbooks/bundle.yml) and the bundle check of C(playbooks/airgap.yml) run on, takes
+    the directory of the first inventory source instead (C(ansible_inventory_sources), as
+    C(-i) or C(ansible.cfg) give it; a source that is a file counts by its directory), so
+    that it finds the same C(<inventory_dir>/bundle) as the inventory's hosts.
+  - With neither (no inventory file at all), the parent of the playbook directory takes
+    its place.
   - The path is returned as given or derived; nothing is created or checked.
 author:
   - onprem.stack contributors (!UNKNOWN)
@@ -28,8 +33,8 @@ options:
     type: list
     elements: str
 notes:
-  - Reads the variables C(stack_credentials_dir), C(stack_bundle_dir), C(inventory_dir)
-    and C(playbook_dir) of the current host.
+  - Reads the variables C(stack_credentials_dir), C(stack_bundle_dir), C(inventory_dir),
+    C(ansible_inventory_sources) and C(playbook_dir) of the current host.
 """
 
 EXAMPLES = r"""
@@ -56,6 +61,24 @@ _DIRS = {
 }
 
 
+def inventory_source_dir(sources):
+    """Return the directory of the first inventory source that is a path, or None.
+
+    :param sources: ``ansible_inventory_sources`` (list of str: absolute paths as the
+        CLI resolves ``-i`` and ``ansible.cfg``'s ``inventory``, or host lists such as
+        ``"h1,h2,"``), or None.
+    :returns: the source itself when it is a directory, its directory when it is a file
+        (str); None when no source is an existing path.
+    """
+    for source in sources or []:
+        source = str(source)
+        if os.path.isdir(source):
+            return source
+        if os.path.isfile(source):
+            return os.path.dirname(os.path.abspath(source))
+    return None
+
+
 def stack_dir(which, variables, templar=None):
     """Return the path (str) of the collection-wide directory ``which``.
 
@@ -76,6 +99,10 @@ def stack_dir(which, variables, templar=None):
     base = variables.get("inventory_dir")
     if templar is not None and base:
         base = templar.template(base)
+    # A host from a host list (-i 'h1,h2,') has inventory_dir None, which reaches a
+    # lookup as the text 'None'.
+    if not base or str(base) == "None":
+        base = inventory_source_dir(variables.get("ansible_inventory_sources"))
     if not base:
         playbook_dir = variables.get("playbook_dir") or os.getcwd()
         base = os.path.dirname(os.path.abspath(str(playbook_dir)))
