@@ -17,24 +17,13 @@ import pytest
 REPO = Path(__file__).resolve().parents[2]
 
 PLAYBOOK = """
-- name: Implicit localhost
-  hosts: localhost
+- name: The implicit localhost and the inventory host h1 record what the lookup gives them
+  hosts: localhost:h1
   gather_facts: false
   tasks:
     - name: Record
       ansible.builtin.copy:
-        dest: "{{ out }}/localhost.json"
-        content: "{{ {'bundle': lookup('onprem.stack.stack_dir', 'bundle'),
-                      'credentials': lookup('onprem.stack.stack_dir', 'credentials')} | to_json }}"
-        mode: "0600"
-
-- name: Inventory host
-  hosts: h1
-  gather_facts: false
-  tasks:
-    - name: Record
-      ansible.builtin.copy:
-        dest: "{{ out }}/h1.json"
+        dest: "{{ out }}/{{ inventory_hostname }}.json"
         content: "{{ {'bundle': lookup('onprem.stack.stack_dir', 'bundle'),
                       'credentials': lookup('onprem.stack.stack_dir', 'credentials')} | to_json }}"
         mode: "0600"
