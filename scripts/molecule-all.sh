@@ -26,6 +26,20 @@ summary=("${PYTHON:-.venv/bin/python}" scripts/test-summary.py)
 logs="$results/molecule"
 mkdir -p "$logs"
 
+# The scenario `cluster` needs the Kubernetes build (scripts/build-kube.sh): `make test`
+# starts it in the background (its log is then in $results) and records it as kube-build;
+# wait for that record, or build here when nothing started it.
+wait_kube() {
+  if [ -f "$results/kube-build.log" ]; then
+    echo ">> molecule:cluster waits for kube-build ($results/kube-build.log)"
+    until [ -f "$results/kube-build.json" ]; do sleep 10; done
+  else
+    scripts/build-kube.sh || echo ">> scripts/build-kube.sh failed: the scenario cluster will say what is missing"
+  fi
+  KUBE_DIR="$(scripts/build-kube.sh --print-dir || true)"
+  export KUBE_DIR
+}
+
 rc=0
 declare -A running=()  # pid -> scenario
 declare -A started=()  # scenario -> epoch seconds
@@ -48,6 +62,7 @@ finish_one() {
 
 for s in "$@"; do
   while [ "${#running[@]}" -ge "$jobs_max" ]; do finish_one; done
+  [ "$s" != cluster ] || wait_kube
   echo ">> molecule:$s started ($(( ${#running[@]} + 1 )) running)"
   started[$s]=$(date +%s)
   # --log only names the file for the summary's excerpt when the scenario fails; nothing reads it here.

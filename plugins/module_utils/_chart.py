@@ -32,6 +32,10 @@ class ChartError(Exception):
 
 # CRD files helm installs from a chart (its own crds/ and those of bundled subcharts).
 CRD_RE = re.compile(r"^(charts/[^/]+/)*crds/[^/].*\.(ya?ml|json)$")
+# A template file (helm: everything under templates/, of the chart or of a subchart).
+TEMPLATE_RE = re.compile(r"^(charts/[^/]+/)*templates/.+$")
+# A call of helm's lookup function (helm/helm pkg/engine/lookup_func.go) in a template action.
+LOOKUP_RE = re.compile(r"\{\{[^}]*\blookup\b")
 
 
 class LocalChart(object):
@@ -42,6 +46,9 @@ class LocalChart(object):
         by its parsed content (so a directory and its ``helm package`` archive agree).
     :ivar crds: {path in the chart: bytes} of the CRD files (see CRD_RE).
     :ivar crds_digest: ``sha256:...`` of those, or ``none``.
+    :ivar lookup_templates: paths of the template files that call ``lookup`` (set of str,
+        e.g. ``templates/secret.yaml``); ``{"*"}`` when a helper (``_*.tpl`` or any file
+        not rendering a manifest of its own) calls it, since any template may include it.
     """
 
     def __init__(self, path, files):
@@ -61,6 +68,13 @@ class LocalChart(object):
         self.digest = _files_digest(canonical)
         self.crds = dict((k, v) for k, v in files.items() if CRD_RE.match(k))
         self.crds_digest = _files_digest(self.crds) if self.crds else "none"
+        self.lookup_templates = set()
+        for name, content in files.items():
+            if TEMPLATE_RE.match(name) and LOOKUP_RE.search(content.decode("utf-8", "replace")):
+                helper = os.path.basename(name).startswith("_") or not name.endswith((".yaml", ".yml", ".json"))
+                self.lookup_templates.add("*" if helper else name)
+        if "*" in self.lookup_templates:
+            self.lookup_templates = set(["*"])
 
     @property
     def ref(self):

@@ -313,6 +313,27 @@ class Helm(object):
         Release JSON). Raises HelmError (with ``atomic``, helm has rolled back)."""
         return self._write(cluster, params, self.upgrade_args)
 
+    def upgrade_dry_run(self, cluster, name, chart, values):
+        """What ``helm upgrade`` would deploy for release ``name`` (str) from ``chart`` (str,
+        a local chart) with exactly ``values`` (dict, through a 0600 file), rendered
+        against the cluster and written nowhere: helm's Release JSON (dict; ``manifest``
+        is the manifest helm would store, hooks and ``crds/`` apart).
+
+        helm 3.13+ and 4: ``--dry-run=server``: the chart sees the cluster's
+        ``.Capabilities`` and ``lookup`` reads live objects, as in the real upgrade
+        (helm/helm pkg/action/upgrade.go, the 3.13.0 release notes). Older helm:
+        ``--dry-run``, which still reads the cluster's ``.Capabilities`` but renders
+        ``lookup`` as an empty result (pkg/action/action.go renderResources).
+        Raises HelmError (a template error, the cluster unreachable, no deployed revision)."""
+        vfile = self._values_file(values)
+        try:
+            caps = self.capabilities
+            args = (["upgrade", name, chart] + cluster.args() + ["--reset-values", "--values", vfile]
+                    + caps.dry_run("server" if caps.server_dry_run else "client") + ["--output", "json"])
+            return self._json(args, "release %s (dry run)" % name)
+        finally:
+            os.unlink(vfile)
+
     def _write(self, cluster, params, argv):
         vfile = self._values_file(params.values)
         try:

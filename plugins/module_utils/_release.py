@@ -199,9 +199,18 @@ def _masked_show(path, value):
     return _show(value)
 
 
-def manifest_reasons(before, after):
-    """One reason per template whose rendered documents differ."""
+def manifest_reasons(before, after, ignore=()):
+    """One reason per template whose rendered documents differ; the template paths in
+    ``ignore`` (collection of str; ``"*"``: every one) are left out of the comparison."""
+    if "*" in ignore:
+        return []
     old, new = manifest_sources(before), manifest_sources(after)
+    for src in ignore:
+        old.pop(src, None)
+        new.pop(src, None)
+    if ignore:
+        before = "\n---\n".join(old[k] for k in sorted(old))
+        after = "\n---\n".join(new[k] for k in sorted(new))
     out = []
     for src in sorted(set(old) | set(new)):
         if src not in old:
@@ -215,9 +224,10 @@ def manifest_reasons(before, after):
     return out
 
 
-def compare(chart, values, manifest, state):
+def compare(chart, values, manifest, state, ignore=()):
     """Reasons (list of str) why ``state`` (ReleaseState, last revision) differs from the
-    desired chart (LocalChart), values (dict) and manifest (str); [] when it does not."""
+    desired chart (LocalChart), values (dict) and manifest (str); [] when it does not.
+    ``ignore``: template paths whose documents are not compared (see manifest_reasons)."""
     if state.status == "failed":
         reasons = ["last revision %d failed (%s): upgrading" % (state.revision, state.description or "no description")]
     else:
@@ -238,7 +248,7 @@ def compare(chart, values, manifest, state):
     if len(val) > MAX_VALUE_REASONS:
         val = val[:MAX_VALUE_REASONS] + ["values: %d more differences" % (len(val) - MAX_VALUE_REASONS)]
     reasons += val
-    reasons += manifest_reasons(state.manifest, manifest)
+    reasons += manifest_reasons(state.manifest, manifest, ignore)
     return reasons
 
 

@@ -169,25 +169,53 @@ class Run(object):
                                self.p["timeout"])
         return self.status()
 
-    def present(self):
-        chart = self.resolve_chart()
-        self.result.update(chart=chart.ref, app_version=chart.app_version)
-        values = desired_values(self.p)
-        self.mask_values(values)
+    def render(self, chart, values):
+        """The manifest helm would install for a new release (str): ``helm template``,
+        client-side (nothing to compare it with yet; a template error fails here)."""
         try:
-            manifest = self.helm.template(TemplateParams(
+            return self.helm.template(TemplateParams(
                 self.p["name"], chart.path, self.p["namespace"], values, kube_version=self.p["kube_version"],
                 include_crds=False, no_hooks=True))
         except HelmError as exc:
             raise ModuleFailure("rendering chart %s (release %s) failed: %s" % (self.p["chart"], self.p["name"], exc),
                                 cmd=exc.cmd, rc=exc.rc, stderr=exc.stderr)
+
+    def render_installed(self, chart, values):
+        """(manifest, ignore) for an installed release: the manifest an upgrade would store,
+        rendered against the cluster (Helm.upgrade_dry_run), so charts that use ``lookup``
+        or ``.Capabilities`` compare equal when nothing changed; and the template paths to
+        leave out of the comparison (helm before 3.13 renders ``lookup`` empty in a dry
+        run: those templates are compared through the chart's digest and the values only,
+        and a warning says so). A release with no deployed revision (helm refuses a dry-run
+        upgrade) falls back to ``helm template``."""
+        try:
+            manifest = self.helm.upgrade_dry_run(self.cluster, self.p["name"], chart.path, values).get("manifest", "")
+        except HelmError as exc:
+            if "has no deployed releases" in (exc.stderr or ""):
+                return self.render(chart, values), ()
+            raise ModuleFailure("rendering chart %s against the cluster (release %s, helm upgrade dry run) failed: %s"
+                                % (self.p["chart"], self.p["name"], exc), cmd=exc.cmd, rc=exc.rc, stderr=exc.stderr)
+        ignore = ()
+        if chart.lookup_templates and not self.helm.capabilities.server_dry_run:
+            ignore = tuple(sorted(chart.lookup_templates))
+            self.module.warn("helm %s renders lookup as empty in a dry run (helm 3.13+ renders it against the "
+                             "cluster): %s of chart %s compared by the chart's digest and values only"
+                             % (self.helm.capabilities.version,
+                                "every template" if "*" in ignore else ", ".join(ignore), chart.ref))
+        return manifest, ignore
+
+    def present(self):
+        chart = self.resolve_chart()
+        self.result.update(chart=chart.ref, app_version=chart.app_version)
+        values = desired_values(self.p)
+        self.mask_values(values)
         state = self.status()
         if state is not None and state.pending:
             state = self.recover(state)
             if self.module.check_mode:
                 self._set_from_state(state)
                 if self.module._diff:
-                    self.result["diff"] = make_diff(self.p["name"], state, values, manifest)
+                    self.result["diff"] = make_diff(self.p["name"], state, values, self.render(chart, values))
                 self.result["changed_reasons"].append("then upgrade or install chart %s" % chart.ref)
                 return
         if state is not None and state.status in ("uninstalling", "unknown"):
@@ -197,8 +225,10 @@ class Run(object):
                                 status=state.status)
         installed = state is not None and state.status != "uninstalled"
         if installed:
-            reasons = compare(chart, values, manifest, state)
+            manifest, ignore = self.render_installed(chart, values)
+            reasons = compare(chart, values, manifest, state, ignore)
         else:
+            manifest = self.render(chart, values)
             reasons = ["release does not exist: install chart %s" % chart.ref]
         self._set_from_state(state if installed else None)
         if not reasons:

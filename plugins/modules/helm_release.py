@@ -21,9 +21,18 @@ description:
     these differs from its last revision: the chart's name, version and content
     digest (sha256 over the chart's files and their paths, so a re-packaged archive of
     the same files is the same chart); the user values, all sources merged
-    (O(values_files), then O(values), then O(set_values)); the sha256 of the manifest
-    C(helm template) renders with those values (hooks and C(crds/) left out, as in a
-    release's manifest). Each difference is one entry of RV(changed_reasons)."
+    (O(values_files), then O(values), then O(set_values)); the manifest an upgrade with
+    those values would store (hooks and C(crds/) left out, as in a release's manifest),
+    rendered against the cluster by a dry-run upgrade (helm 3.13+ and 4
+    C(--dry-run=server)), so a chart whose templates use C(lookup) or
+    C(.Capabilities) compares equal when nothing changed. Each difference is one entry
+    of RV(changed_reasons)."
+  - "What stays client-side: a release that does not exist yet is rendered with
+    C(helm template) (nothing to compare it with). helm older than 3.13 has no
+    server-side dry run: its C(--dry-run) reads the cluster's C(.Capabilities) but renders
+    C(lookup) empty, so with such a helm the templates that call C(lookup) (every template,
+    when a helper C(_*.tpl) calls it) are compared through the chart's digest and the
+    values only, and a warning says so."
   - The chart's name, version and content digest are recorded in the release's
     description (C(helm history) shows it). A revision without that record (written by
     another tool, a rollback or a failed upgrade) is upgraded once to record it.
@@ -43,9 +52,9 @@ description:
     masked in every output; other values are shown in RV(changed_reasons) and the diff.
     C(data) and C(stringData) of Secrets are always redacted from the diff. Prefer an
     existing Secret (created by the platform role) over secrets in values.
-  - Templates that render differently on every run (C(randAlphaNum), C(now), C(lookup),
-    C(.Release.Revision), C(.Release.IsUpgrade)) make every run report a manifest change.
-    Set O(kube_version) to the cluster's version when the chart tests C(.Capabilities.KubeVersion).
+  - Templates that render differently on every run (C(randAlphaNum), C(now),
+    C(.Release.Revision)) make every run report a manifest change; C(.Release.IsUpgrade)
+    changes once, from the install to the first upgrade.
 author:
   - onprem.stack contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -161,8 +170,9 @@ options:
     default: install
   kube_version:
     description:
-      - Kubernetes version the chart is rendered for (C(.Capabilities.KubeVersion)), e.g.
-        C(1.31.0). Default, helm's built-in version.
+      - Kubernetes version a new release's chart is rendered for (C(.Capabilities.KubeVersion))
+        in check mode and before the install, e.g. C(1.31.0). Default, helm's built-in
+        version. An installed release is rendered against the cluster, whose version counts.
     type: str
   ca_file:
     description: CA bundle (PEM) trusted for the registry of an C(oci://) chart.

@@ -1,17 +1,23 @@
-"""onprem.stack.helm_release against a real Kubernetes cluster, driven through Ansible
+"""onprem.stack.helm_release against a real Kubernetes API, driven through Ansible
 (`ansible localhost -m onprem.stack.helm_release`, this checkout as the collection),
-under helm 3 and helm 4: install, re-run unchanged, values change -> upgrade, failing
-upgrade with atomic -> rolled back, recovery of a release left pending-upgrade by a
-killed helm, uninstall.
+under helm 3 and helm 4: install; a no-op re-run that writes no revision (helm history);
+a values change, a --set-style change, a values-file change and a template change in a
+local chart, each upgrading exactly once with its reason; check mode on a new and on an
+installed release (nothing written, the change reported); diff mode with Secret data
+redacted; a chart whose templates use `lookup` and `.Capabilities` unchanged on its
+second run; `crds: upgrade` applying a changed CRD; a failing upgrade rolled back; the
+recovery of a release left pending-upgrade by a killed helm; uninstall.
 
-They run when KUBECONFIG names a cluster that answers `kubectl version`; otherwise
-each is skipped with skip_not_provided("Kubernetes API", ...) and listed by name in
-the summary of make test. The CI host cannot run a cluster (docs: TEST-HOST facts).
-The example chart's images must be pullable by the cluster (or pre-loaded, e.g. k3s
-airgap images); the failing upgrade uses an image tag that does not exist.
+They run where KUBECONFIG names a cluster that answers `kubectl version`: the Molecule
+scenario `cluster` runs them against the control plane it builds (scripts/build-kube.sh,
+molecule/cluster/tests/test_helm_functional.py). Elsewhere each is skipped with
+skip_not_provided("Kubernetes API", ...) and listed by name in the summary. The example
+chart's images must be in the cluster (the scenario imports them into containerd); the
+failing upgrade uses an image tag that exists nowhere.
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -19,6 +25,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+import yaml
 
 from skips import skip_not_provided, tool_path
 
@@ -53,12 +60,12 @@ def namespace(cluster, helm_binary):
     subprocess.run([KUBECTL, "delete", "namespace", ns, "--wait=false"], capture_output=True, check=False)
 
 
-def module(args, check=False):
+def module(args, check=False, diff=False):
     """Run onprem.stack.helm_release through `ansible localhost -m`; return (failed, result)."""
     env = dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(REPO / "collections"), ANSIBLE_STDOUT_CALLBACK="json",
                ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_LOCALHOST_WARNING="0", ANSIBLE_INVENTORY_UNPARSED_WARNING="0")
     cmd = [str(Path(sys.executable).with_name("ansible")), "localhost", "-m", "onprem.stack.helm_release",
-           "-a", json.dumps(args)] + (["--check"] if check else [])
+           "-a", json.dumps(args)] + (["--check"] if check else []) + (["--diff"] if diff else [])
     p = subprocess.run(cmd, env=env, capture_output=True, text=True, check=False, timeout=900)
     out = json.loads(p.stdout)
     res = out["plays"][0]["tasks"][0]["hosts"]["localhost"]
@@ -72,30 +79,238 @@ def base(helm_binary, namespace, **kw):
     return args
 
 
-def status(helm_binary, namespace):
-    p = subprocess.run([helm_binary, "status", "demo", "--namespace", namespace, "-o", "json"], capture_output=True,
+def status(helm_binary, namespace, name="demo"):
+    p = subprocess.run([helm_binary, "status", name, "--namespace", namespace, "-o", "json"], capture_output=True,
                        text=True, check=True)
     data = json.loads(p.stdout)
     return data["version"], data["info"]["status"]
 
 
+def revisions(helm_binary, namespace, name="demo"):
+    """The revision numbers helm history lists (list of int)."""
+    p = subprocess.run([helm_binary, "history", name, "--namespace", namespace, "-o", "json"], capture_output=True,
+                       text=True, check=True)
+    return [r["revision"] for r in json.loads(p.stdout)]
+
+
+def copy_chart(tmp_path):
+    chart = tmp_path / "onprem-demo"
+    shutil.copytree(CHART, chart)
+    return chart
+
+
 def test_cluster_install_and_rerun_unchanged(helm_binary, namespace):
+    """Check mode on a new release reports the install and writes nothing; the install
+    writes revision 1; check mode and a real run after it change nothing and write no
+    revision (helm history), in three helm calls (version, status, the dry-run upgrade)."""
     failed, res = module(base(helm_binary, namespace), check=True)
     assert not failed and res["changed"] is True, res
+    assert res["changed_reasons"] == ["release does not exist: install chart onprem-demo-0.1.0"]
     failed, res = module(base(helm_binary, namespace))
     assert not failed and res["changed"] is True and (res["revision"], res["status"]) == (1, "deployed"), res
     for check in (True, False):
         failed, res = module(base(helm_binary, namespace), check=check)
         assert not failed and res["changed"] is False and res["changed_reasons"] == [], res
-        assert len(res["commands"]) <= 3, res["commands"]
+        assert [c[1] for c in res["commands"]] == ["version", "status", "upgrade"], res["commands"]
+        assert "--dry-run=server" in res["commands"][2] or "--dry-run" in res["commands"][2]
+    assert revisions(helm_binary, namespace) == [1]
 
 
-def test_cluster_values_change_upgrades(helm_binary, namespace):
+@pytest.mark.parametrize("change,reason", [
+    ({"values": {"ingress": {"host": "demo.test.internal"}, "image": {"tag": "1.0.0"}}},
+     'values.image.tag: (unset) -> "1.0.0"'),
+    ({"set_values": [{"value": "replicaCount=2"}]}, "values.replicaCount: (unset) -> 2"),
+], ids=["values", "set_values"])
+def test_cluster_values_change_upgrades_once(helm_binary, namespace, change, reason):
+    """A change of values (or of a --set-style value) upgrades exactly once, with its reason;
+    check mode first reports it and writes nothing; the same input again changes nothing."""
     assert not module(base(helm_binary, namespace))[0]
-    failed, res = module(base(helm_binary, namespace, set_values=[{"value": "replicaCount=2"}]))
+    failed, res = module(base(helm_binary, namespace, **change), check=True)
+    assert not failed and res["changed"] is True and reason in res["changed_reasons"], res
+    assert revisions(helm_binary, namespace) == [1]
+    failed, res = module(base(helm_binary, namespace, **change))
     assert not failed and res["changed"] is True and res["revision"] == 2, res
-    assert "values.replicaCount: (unset) -> 2" in res["changed_reasons"]
-    assert module(base(helm_binary, namespace, set_values=[{"value": "replicaCount=2"}]))[1]["changed"] is False
+    assert reason in res["changed_reasons"]
+    assert module(base(helm_binary, namespace, **change))[1]["changed"] is False
+    assert revisions(helm_binary, namespace) == [1, 2]
+
+
+def test_cluster_values_file_change_upgrades_once(helm_binary, namespace, tmp_path):
+    vf = tmp_path / "site.yml"
+    vf.write_text("ingress:\n  host: demo.test.internal\n")
+    kw = {"values": {}, "values_files": [str(vf)]}
+    assert not module(base(helm_binary, namespace, **kw))[0]
+    assert module(base(helm_binary, namespace, **kw))[1]["changed"] is False
+    vf.write_text("ingress:\n  host: demo2.test.internal\n")
+    failed, res = module(base(helm_binary, namespace, **kw))
+    assert not failed and res["revision"] == 2, res
+    assert res["changed_reasons"] == ['values.ingress.host: "demo.test.internal" -> "demo2.test.internal"',
+                                      "manifest: templates/ingress.yaml changed"]
+    assert revisions(helm_binary, namespace) == [1, 2]
+
+
+def test_cluster_template_change_same_version_upgrades_once(helm_binary, namespace, tmp_path):
+    """A template edited in a local chart without a version bump: the chart's content digest
+    and the rendered manifest say so; one upgrade, then no change."""
+    chart = copy_chart(tmp_path)
+    assert not module(base(helm_binary, namespace, chart=str(chart)))[0]
+    svc = chart / "templates" / "service.yaml"
+    svc.write_text(svc.read_text().replace("type: ClusterIP", "type: NodePort"))
+    failed, res = module(base(helm_binary, namespace, chart=str(chart)))
+    assert not failed and res["revision"] == 2, res
+    assert res["changed_reasons"][0].startswith("chart content sha256:"), res["changed_reasons"]
+    assert "same version 0.1.0" in res["changed_reasons"][0]
+    assert res["changed_reasons"][1:] == ["manifest: templates/service.yaml changed"]
+    assert module(base(helm_binary, namespace, chart=str(chart)))[1]["changed"] is False
+    assert revisions(helm_binary, namespace) == [1, 2]
+
+
+LOOKUP_CHART = {
+    "Chart.yaml": "apiVersion: v2\nname: lookup-demo\nversion: 0.1.0\n",
+    "values.yaml": "greeting: hello\n",
+    # The usual pattern for a generated password kept across upgrades.
+    "templates/secret.yaml": """apiVersion: v1
+kind: Secret
+metadata:
+  name: {{ .Release.Name }}-auth
+type: Opaque
+data:
+  {{- $old := lookup "v1" "Secret" .Release.Namespace (printf "%s-auth" .Release.Name) }}
+  {{- if and $old $old.data }}
+  password: {{ index $old.data "password" }}
+  {{- else }}
+  password: {{ randAlphaNum 24 | b64enc }}
+  {{- end }}
+""",
+    # Rendered from the cluster's discovery and version, unlike helm template's defaults.
+    "templates/configmap.yaml": """apiVersion: v1
+kind: ConfigMap
+metadata:
+  name: {{ .Release.Name }}-caps
+data:
+  greeting: {{ .Values.greeting | quote }}
+  kube: {{ .Capabilities.KubeVersion.Version | quote }}
+  {{- if .Capabilities.APIVersions.Has "node.k8s.io/v1/RuntimeClass" }}
+  runtimeclasses: "yes"
+  {{- end }}
+""",
+}
+
+
+def write_chart(root, files):
+    for name, text in files.items():
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return root
+
+
+def test_cluster_lookup_and_capabilities_chart_unchanged_on_second_run(helm_binary, namespace, tmp_path):
+    """A chart that keeps a generated password with `lookup` and renders
+    `.Capabilities.KubeVersion` and `.Capabilities.APIVersions.Has`: installed, then the same
+    input reports no change and writes no revision; a values change still upgrades, once."""
+    chart = write_chart(tmp_path / "lookup-demo", LOOKUP_CHART)
+    kw = {"name": "lk", "chart": str(chart), "values": {}}
+    failed, res = module(base(helm_binary, namespace, **kw))
+    assert not failed and res["revision"] == 1, res
+    kube = subprocess.run([KUBECTL, "get", "configmap", "lk-caps", "-n", namespace, "-o",
+                           "jsonpath={.data.kube} {.data.runtimeclasses}"], capture_output=True, text=True, check=True)
+    server = json.loads(subprocess.run([KUBECTL, "version", "-o", "json"], capture_output=True, text=True,
+                                       check=True).stdout)["serverVersion"]["gitVersion"]
+    assert kube.stdout == server + " yes", kube.stdout
+    for check in (True, False):
+        failed, res = module(base(helm_binary, namespace, **kw), check=check)
+        assert not failed and res["changed"] is False and res["changed_reasons"] == [], res
+    assert revisions(helm_binary, namespace, "lk") == [1]
+    failed, res = module(base(helm_binary, namespace, **dict(kw, values={"greeting": "hi"})))
+    assert not failed and res["revision"] == 2, res
+    assert 'values.greeting: (unset) -> "hi"' in res["changed_reasons"]
+    assert "manifest: templates/configmap.yaml changed" in res["changed_reasons"]
+    assert "manifest: templates/secret.yaml changed" not in res["changed_reasons"]
+
+
+def test_cluster_diff_redacts_secret_data(helm_binary, namespace, tmp_path):
+    """Diff mode on an installed release: the manifest before and after, the Secret's data
+    redacted on both sides, the changed value shown."""
+    chart = write_chart(tmp_path / "lookup-demo", LOOKUP_CHART)
+    kw = {"name": "lk", "chart": str(chart), "values": {}}
+    assert not module(base(helm_binary, namespace, **kw))[0]
+    password = subprocess.run([KUBECTL, "get", "secret", "lk-auth", "-n", namespace, "-o",
+                               "jsonpath={.data.password}"], capture_output=True, text=True, check=True).stdout
+    assert len(password) > 20
+    failed, res = module(base(helm_binary, namespace, **dict(kw, values={"greeting": "hi"})), check=True, diff=True)
+    assert not failed and res["changed"] is True, res
+    values_diff, manifest_diff = res["diff"]
+    assert password not in json.dumps(res)
+    assert "greeting: hi" in values_diff["after"]
+    for side in ("before", "after"):
+        secret = [d for d in yaml.safe_load_all(manifest_diff[side]) if d and d["kind"] == "Secret"]
+        assert secret and secret[0]["data"] == {"password": "<redacted>"}, manifest_diff[side]
+    assert 'greeting: "hi"' in manifest_diff["after"] and 'greeting: "hello"' in manifest_diff["before"]
+
+
+CRD_CHART = {
+    "Chart.yaml": "apiVersion: v2\nname: crd-demo\nversion: 0.1.0\n",
+    "crds/widgets.yaml": """apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: widgets.onprem.test
+spec:
+  group: onprem.test
+  names: {kind: Widget, plural: widgets, singular: widget}
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              properties:
+                size: {type: integer}
+""",
+    "templates/widget.yaml": """apiVersion: onprem.test/v1
+kind: Widget
+metadata:
+  name: {{ .Release.Name }}
+spec:
+  size: {{ .Values.size | default 1 }}
+""",
+}
+
+
+def test_cluster_crds_upgrade_applies_a_changed_crd(helm_binary, namespace, tmp_path):
+    """A chart with crds/: helm installs the CRD on the first install; a changed CRD (a new
+    field) is applied server-side with `crds: upgrade` before the upgrade, and the object
+    using the new field is accepted."""
+    chart = write_chart(tmp_path / "crd-demo", CRD_CHART)
+    kw = {"name": "crd", "chart": str(chart), "values": {}, "crds": "upgrade", "kubectl_binary": KUBECTL}
+    try:
+        failed, res = module(base(helm_binary, namespace, **kw))
+        assert not failed and res["revision"] == 1, res
+        crd = chart / "crds" / "widgets.yaml"
+        crd.write_text(crd.read_text().replace("size: {type: integer}",
+                                               "size: {type: integer}\n                colour: {type: string}"))
+        tpl = chart / "templates" / "widget.yaml"
+        tpl.write_text(tpl.read_text() + "  colour: blue\n")
+        failed, res = module(base(helm_binary, namespace, **kw))
+        assert not failed and res["revision"] == 2, res
+        assert "crds: crds/widgets.yaml applied server-side before the upgrade" in res["changed_reasons"], res
+        schema = subprocess.run([KUBECTL, "get", "crd", "widgets.onprem.test", "-o",
+                                 "jsonpath={.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties}"],
+                                capture_output=True, text=True, check=True).stdout
+        assert "colour" in schema
+        colour = subprocess.run([KUBECTL, "get", "widget", "crd", "-n", namespace, "-o", "jsonpath={.spec.colour}"],
+                                capture_output=True, text=True, check=True).stdout
+        assert colour == "blue"
+        assert module(base(helm_binary, namespace, **kw))[1]["changed"] is False
+    finally:
+        subprocess.run([helm_binary, "uninstall", "crd", "--namespace", namespace], capture_output=True, check=False)
+        subprocess.run([KUBECTL, "delete", "crd", "widgets.onprem.test", "--wait=false"], capture_output=True,
+                       check=False)
 
 
 def test_cluster_failing_upgrade_with_atomic_is_rolled_back(helm_binary, namespace):

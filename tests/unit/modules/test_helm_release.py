@@ -20,7 +20,7 @@ import pytest
 import yaml
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.onprem.stack.plugins.module_utils import _release
+from ansible_collections.onprem.stack.plugins.module_utils import _release, _release_run
 from ansible_collections.onprem.stack.plugins.module_utils._chart import read_chart_dir
 from ansible_collections.onprem.stack.plugins.module_utils._release_run import NO_LOG_PLACEHOLDER
 from ansible_collections.onprem.stack.plugins.modules import helm_release
@@ -32,11 +32,21 @@ DEFAULT = (DATA / "template-default.txt").read_text()
 TAG_110 = (DATA / "template-tag-1.1.0.txt").read_text()
 VERSIONS = {3: "v3.10.1", 4: "v4.1.4"}
 PENDING_AGE = 3600  # seconds; older than the default timeout (300)
+# The module's clock in every test (the autouse fixture frozen_clock): a revision written seconds_ago before NOW
+# is exactly that old to the module, however long the test takes on a loaded host.
+NOW = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
 
 
 def _stamp(seconds_ago):
-    t = datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(seconds=seconds_ago)
+    t = NOW - datetime.timedelta(seconds=seconds_ago)
     return t.strftime("%Y-%m-%dT%H:%M:%S.%f000Z")  # nanoseconds, as Go prints them
+
+
+@pytest.fixture(autouse=True)
+def frozen_clock(monkeypatch):
+    """Stop the module's clock (module_utils._release.utc_now, also imported by _release_run) at NOW."""
+    monkeypatch.setattr(_release, "utc_now", lambda: NOW)
+    monkeypatch.setattr(_release_run, "utc_now", lambda: NOW)
 
 
 class FakeHelm:
@@ -91,7 +101,8 @@ class FakeHelm:
         if argv[0].endswith("kubectl"):
             return 0, "customresourcedefinition.apiextensions.k8s.io/demoplugins.demo.onprem.stack serverside-applied\n", ""
         verb = argv[1]
-        if verb in self.fail:
+        dry_run = any(a.startswith("--dry-run") for a in argv)
+        if verb in self.fail and not dry_run:
             rc, err, rel = self.fail.pop(verb)
             if rel is not None:
                 self.revisions.append(rel)
@@ -105,6 +116,17 @@ class FakeHelm:
             if not self.revisions:
                 return 1, "", self.not_found
             return 0, json.dumps(self.revisions[-1] if verb == "status" else self.history()), ""
+        if verb == "upgrade" and dry_run:
+            # helm upgrade --dry-run[=server] -o json: the release the upgrade would write,
+            # written nowhere (no deployed revision: helm's "has no deployed releases").
+            if not [r for r in self.revisions if r["info"]["status"] in ("deployed", "superseded")]:
+                return 1, "", 'Error: UPGRADE FAILED: "demo" has no deployed releases\n'
+            values = json.loads(Path(self._opt(argv, "--values")).read_text())
+            rel = copy.deepcopy(self.revisions[-1])
+            rel["version"] += 1
+            rel["info"].update(status="pending-upgrade", description="Dry run complete")
+            rel["config"], rel["manifest"] = values, self.manifests(argv[3], values)
+            return 0, json.dumps(rel), ""
         if verb in ("install", "upgrade"):
             values = json.loads(Path(self._opt(argv, "--values")).read_text())
             for r in self.revisions:
@@ -161,7 +183,8 @@ def verbs(res):
 
 def writes(helm):
     return ["kubectl" if "kubectl" in c[0] else c[1] for c in helm.calls
-            if c[1] in ("install", "upgrade", "rollback", "uninstall") or "kubectl" in c[0]]
+            if (c[1] in ("install", "upgrade", "rollback", "uninstall") and not any(a.startswith("--dry-run") for a in c))
+            or "kubectl" in c[0]]
 
 
 def test_new_install_check_then_real_then_idempotent(helm, run):
@@ -170,7 +193,7 @@ def test_new_install_check_then_real_then_idempotent(helm, run):
     assert not failed and res["changed"] is True, res
     assert res["changed_reasons"] == ["release does not exist: install chart onprem-demo-0.1.0"]
     assert writes(helm) == [] and helm.revisions == [], "check mode must create no release"
-    assert verbs(res) == ["version", "template", "status"]
+    assert verbs(res) == ["version", "status", "template"]
 
     failed, res = run()
     assert not failed and res["changed"] is True, res
@@ -184,7 +207,7 @@ def test_new_install_check_then_real_then_idempotent(helm, run):
         failed, res = run(check=check)
         assert not failed and res["changed"] is False and res["changed_reasons"] == [], res
         assert (res["revision"], res["status"]) == (1, "deployed")
-        assert verbs(res) == ["version", "template", "status"], "at most 3 helm calls for an unchanged release"
+        assert verbs(res) == ["version", "status", "upgrade"], "at most 3 helm calls for an unchanged release (the last a dry run)"
     assert writes(helm) == ["install"]
 
 
@@ -340,6 +363,71 @@ def test_manifest_drift(helm, run):
     assert writes(helm) == ["upgrade"]
 
 
+def test_installed_release_is_rendered_against_the_cluster(helm, run):
+    """An installed release is compared with what a dry-run upgrade would store, rendered by
+    helm against the cluster: --dry-run=server where helm has it (4.x), the boolean --dry-run
+    before 3.13 (helm 3.10); with exactly the desired values, --reset-values, JSON output."""
+    helm.revision("deployed")
+    failed, res = run(check=True)
+    assert not failed and res["changed"] is False, res
+    dry = res["commands"][-1]
+    assert dry[1:4] == ["upgrade", "demo", str(CHART)] and "--reset-values" in dry and dry[-2:] == ["--output", "json"]
+    assert ("--dry-run=server" if helm.major == 4 else "--dry-run") in dry
+    assert writes(helm) == []
+
+
+def test_no_deployed_revision_falls_back_to_a_client_render(helm, run):
+    """A release whose only revision failed: helm refuses a dry-run upgrade ("has no deployed
+    releases"); the manifest then comes from helm template, and the failed revision is upgraded."""
+    helm.revision("failed")
+    failed, res = run(check=True)
+    assert not failed and res["changed"] is True, res
+    assert verbs(res) == ["version", "status", "upgrade", "template"]
+    assert res["changed_reasons"][0].startswith("last revision 1 failed")
+
+
+LOOKUP_TEMPLATE = ('apiVersion: v1\nkind: Secret\nmetadata:\n  name: keep\ndata:\n'
+                   '  {{- $old := lookup "v1" "Secret" .Release.Namespace "keep" }}\n'
+                   '  password: {{ if $old }}{{ index $old.data "password" }}{{ else }}{{ randAlphaNum 8 | b64enc }}'
+                   '{{ end }}\n')
+
+
+def test_lookup_templates_compared_by_digest_only_on_helm_without_server_dry_run(helm, run, tmp_path, monkeypatch):
+    """helm 3.10 renders lookup empty in a dry run: the templates calling it are left out of
+    the manifest comparison (with a warning naming them); helm 4 renders them against the
+    cluster, so a difference there still counts."""
+    # Under pytest, warnings go to ansible's display, not the result: record them.
+    warned = []
+    monkeypatch.setattr(AnsibleModule, "warn", lambda self, msg, **kw: warned.append(msg))
+    chart = tmp_path / "onprem-demo"
+    shutil.copytree(CHART, chart)
+    (chart / "templates" / "keep.yaml").write_text(LOOKUP_TEMPLATE)
+    assert read_chart_dir(str(chart)).lookup_templates == {"templates/keep.yaml"}
+    deployed = DEFAULT + "\n---\n# Source: onprem-demo/templates/keep.yaml\nkind: Secret\ndata:\n  password: b2xk\n"
+    helm.revision("deployed", manifest=deployed, description=marker(chart))
+    helm.manifests = lambda chart_path, values: DEFAULT + (
+        "\n---\n# Source: onprem-demo/templates/keep.yaml\nkind: Secret\ndata:\n  password: bmV3\n")
+    failed, res = run(check=True, chart=str(chart))
+    assert not failed, res
+    if helm.major == 3:
+        assert res["changed"] is False and res["changed_reasons"] == [], res
+        assert warned == ["helm v3.10.1 renders lookup as empty in a dry run (helm 3.13+ renders it against the "
+                          "cluster): templates/keep.yaml of chart onprem-demo-0.1.0 compared by the chart's digest "
+                          "and values only"], warned
+    else:
+        assert res["changed_reasons"] == ["manifest: templates/keep.yaml changed"], res
+        assert warned == []
+
+
+def test_lookup_in_a_helper_marks_every_template(tmp_path):
+    chart = tmp_path / "onprem-demo"
+    shutil.copytree(CHART, chart)
+    helpers = chart / "templates" / "_helpers.tpl"
+    helpers.write_text(helpers.read_text() + '\n{{- define "x.old" -}}{{ lookup "v1" "Secret" "ns" "n" }}{{- end }}\n')
+    assert read_chart_dir(str(chart)).lookup_templates == {"*"}
+    assert read_chart_dir(str(CHART)).lookup_templates == set()
+
+
 def test_release_not_written_by_the_module_is_upgraded_once(helm, run):
     helm.revision("deployed", description="Install complete")
     failed, res = run()
@@ -389,7 +477,7 @@ def test_pending_without_recover_pending_fails(helm, run, status):
     assert failed, res
     assert ("release demo in namespace ai is %s: revision 2 started 3600s ago and has not finished" % status) in res["msg"]
     assert "Set recover_pending: true" in res["msg"] and "timeout (300s)" in res["msg"]
-    assert writes(helm) == [] and res["pending_age_seconds"] >= PENDING_AGE
+    assert writes(helm) == [] and res["pending_age_seconds"] == PENDING_AGE
 
 
 @pytest.mark.parametrize("status", ["pending-upgrade", "pending-rollback"])
@@ -428,7 +516,8 @@ def test_young_pending_is_left_alone(helm, run, status):
     helm.revision(status, seconds_ago=30)
     failed, res = run(recover_pending=True, timeout=600)
     assert failed, res
-    assert "started 3" in res["msg"] and "less than timeout (600s): the operation may still be running" in res["msg"]
+    assert "started 30s ago" in res["msg"], res["msg"]
+    assert "less than timeout (600s): the operation may still be running" in res["msg"]
     assert writes(helm) == []
 
 
@@ -509,7 +598,7 @@ def test_oci_chart_login_pull_and_no_password_on_argv(helm, run, tmp_path):
     failed, res = run(chart="oci://registry.site:5000/charts/onprem-demo", version="0.1.0", username="ci",
                       password="Registry-pw-9", ca_file="/etc/ssl/site-ca.crt")
     assert not failed, res
-    assert verbs(res) == ["version", "registry", "pull", "template", "status", "install"]
+    assert verbs(res) == ["version", "registry", "pull", "status", "template", "install"]
     login = res["commands"][1]
     assert login[2:6] == ["login", "registry.site:5000", "--username", "ci"] and "--password-stdin" in login
     assert helm.stdin == ["Registry-pw-9"] and "Registry-pw-9" not in json.dumps(helm.calls)

