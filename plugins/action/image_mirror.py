@@ -10,7 +10,11 @@ per batch, and after each batch prints one line on stderr (stdout stays the call
 machine-readable callbacks such as ansible.posix.json keep valid output)::
 
     image_mirror [registry-1]: 3/7 images pushed to registry.site:5000 (162.4 MiB, 41.0 s so far):
-      docker.io/library/redis:7.4 (61.2 MiB, 14.8 s)
+      docker.io/library/redis:7.4 (61.2 MiB, 14.812 s)
+
+Each image's seconds are the module's RV ``images[].seconds`` as returned (wall-clock seconds of its copy,
+rounded to the millisecond, trailing zeros dropped: ``14.8 s``, ``0.012 s``; ``0.0 s`` for a copy too small
+to measure); the seconds so far are this plugin's wall-clock time since the first batch started, to 0.1 s.
 
 A re-run with nothing to copy, and check mode, cost one module run (the plan; a pull re-run one more, on
 no image, for the layout's clean-up) and print nothing; a copy costs the plan plus one module run per
@@ -51,13 +55,22 @@ def human_bytes(n):
     return "%.1f GiB" % value
 
 
+def human_seconds(seconds):
+    """An image's RV ``seconds`` (int or float; the module rounds it to 0.001 s) as printed: every decimal it
+    has, up to three, and at least one (``14.8``, ``0.012``, ``0.0``), so the line carries the returned figure."""
+    text = "%.3f" % float(seconds)
+    return text.rstrip("0") + "0" if text.endswith(".000") else text.rstrip("0")
+
+
 def progress_line(host, done, total, verb, where, so_far_bytes, so_far_seconds, batch):
     """One progress line (str): ``host`` (str), ``done``/``total`` images (int), ``verb`` ("pushed to" or
     "pulled into"), ``where`` (registry or layout, str), the bytes (int) and seconds (float) so far, and the
-    batch just finished: list of module RV ``images`` entries (``ref``, ``bytes``, ``seconds``)."""
+    batch just finished: list of module RV ``images`` entries (``ref``, ``bytes``, ``seconds``), each image's
+    seconds as returned (human_seconds)."""
     head = "image_mirror [%s]: %d/%d images %s %s (%s, %.1f s so far):" % (
         host, done, total, verb, where, human_bytes(so_far_bytes), so_far_seconds)
-    return "\n".join([head] + ["  %s (%s, %.1f s)" % (e["ref"], human_bytes(e.get("bytes", 0)), e.get("seconds", 0.0))
+    return "\n".join([head] + ["  %s (%s, %s s)" % (e["ref"], human_bytes(e.get("bytes", 0)),
+                                                     human_seconds(e.get("seconds", 0.0)))
                                for e in batch])
 
 

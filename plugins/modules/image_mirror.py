@@ -29,6 +29,8 @@ description:
     to copy, then copies them in batches of O(parallel) images and prints, after each batch,
     one line on stderr with the images done out of the total, their bytes and seconds, and the
     bytes and seconds so far. A re-run with nothing to copy prints nothing.
+  - An image's seconds (RV(images[].seconds), and in the progress line) are wall-clock seconds
+    rounded to the millisecond, so a very small or fast copy may report V(0.0).
   - All skopeo command lines are built by the collection's C(module_utils/_skopeo.py);
     the OCI image layout is read and written by C(module_utils/_oci.py).
   - A layout whose C(index.json) or manifests cannot be read, or (for V(push)) an
@@ -144,7 +146,10 @@ images:
       description: Bytes of blobs newly written to the layout (pull), or of the image's blobs (push); 0 when skipped.
       type: int
     seconds:
-      description: Seconds the copy of this image took (for V(push) with the read-back of its digest); 0 when skipped.
+      description:
+        - Wall-clock seconds the copy of this image took (for V(push) with the read-back of its digest),
+          rounded to 0.001 s; V(0.0) when skipped, and it may be V(0.0) for a very small or fast copy.
+        - The action plugin's progress line prints this figure as returned.
       type: float
     skipped:
       description: True when the destination already held this digest.
@@ -180,6 +185,15 @@ class MirrorError(Exception):
     def __init__(self, msg, exc=None):
         super(MirrorError, self).__init__(msg)
         self.details = dict(cmd=exc.cmd, rc=exc.rc, stderr=exc.stderr) if exc is not None else {}
+
+
+SECONDS_DIGITS = 3
+
+
+def _seconds_since(start):
+    """Wall-clock seconds (float) since ``start`` (a time.monotonic() value), rounded to
+    SECONDS_DIGITS decimals (1 ms): a very small or fast copy may give 0.0."""
+    return round(max(0.0, time.monotonic() - start), SECONDS_DIGITS)
 
 
 def _explain(exc, what):
@@ -272,7 +286,7 @@ def _pull(module, sk, p, known, results):
         try:
             sk.copy(t["src"], Endpoint("oci:%s:%s" % (t["staged"], t["name"])), all_platforms=t["all_platforms"],
                     dest_shared_blob_dir=os.path.join(layout, "blobs"))
-            t["seconds"] = round(time.monotonic() - start, 1)
+            t["seconds"] = _seconds_since(start)
             return None
         except SkopeoError as exc:
             return exc
@@ -363,7 +377,7 @@ def _push_one(module, sk, p, name, desc):
         return entry, MirrorError("%s: the registry has %s after the push, the layout %s"
                                   % (dest.ref, present, desc["digest"]))
     entry["bytes"] = _oci.image_bytes(layout, desc["digest"])
-    entry["seconds"] = round(time.monotonic() - start, 1)
+    entry["seconds"] = _seconds_since(start)
     return entry, None
 
 

@@ -6,7 +6,7 @@ busybox-static, copied with skopeo. Seeded content:
 
   app/one:1.0    base layer (busybox) + one layer
   app/two:1.0    the same base layer + another layer (blobs shared with app/one)
-  app/big:1.0    base + a 48 MiB random layer (slow enough to interrupt)
+  app/big:1.0    base + a 48 MiB random layer (held in the middle by StallingProxy, to interrupt)
   app/multi:1.0  an OCI index with linux/amd64 and linux/arm64 images
 
 Skipped (with the missing program named; a failure under CI=true) when
@@ -19,6 +19,7 @@ import shutil
 import socket
 import subprocess
 import tarfile
+import threading
 import time
 from pathlib import Path
 
@@ -80,12 +81,13 @@ class Registry:
         self._start(detach)
 
     def _start(self, detach=False):
-        """Start docker-registry with root/config.yml; wait (20 s at most) until it listens.
-        :raises RuntimeError: with the registry's log when it does not listen."""
+        """Start docker-registry with root/config.yml; wait until it listens (it usually takes well under a
+        second; 120 s at most, for a loaded host).
+        :raises RuntimeError: with the registry's log when it exits or does not listen."""
         self.proc = subprocess.Popen(["docker-registry", "serve", str(self.root / "config.yml")], stdout=self.log,
                                      stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=detach)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and self.proc.poll() is None:
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=0.2).close()
                 return
@@ -99,13 +101,88 @@ class Registry:
         self._start()
 
     def stop(self):
+        """Stop the registry and wait until it has exited (SIGTERM; SIGKILL when it has not exited 60 s later)."""
         self.proc.terminate()
-        self.proc.wait(10)
+        try:
+            self.proc.wait(60)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
         self.log.close()
 
     def digest(self, ref):
         raw = _sh("skopeo", "inspect", "--raw", "--cert-dir", self.certs, f"docker://{self.host}/{ref}").stdout
         return "sha256:" + hashlib.sha256(raw.encode()).hexdigest()
+
+
+class StallingProxy:
+    """A TCP relay from 127.0.0.1:<own port> (``.host``) to the registry ``target`` that holds a large download
+    in the middle, so that a test can interrupt a copy at a known point instead of racing it.
+
+    TLS passes through untouched (the registry's certificate names IP 127.0.0.1, so ``target.certs`` still
+    verifies it). Every connection is relayed as it is until it has carried ``stall_after`` bytes from the
+    registry (no blob of the seeded images but app/big's 48 MiB layer comes near the default 16 MiB); then it
+    relays nothing more from the registry on that connection until close(). ``stalled`` is set when the first
+    connection is held. A copy of app/big through the proxy thus stops with part of its layer written, and
+    stays there however fast or slow the host is; copies of the other images go through in full.
+    """
+
+    def __init__(self, target: Registry, stall_after: int = 16 << 20):
+        self.target_port = target.port
+        self.stall_after = stall_after
+        self.stalled = threading.Event()
+        self._closed = threading.Event()
+        self._sockets = []
+        self._lock = threading.Lock()
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self.host = f"127.0.0.1:{self.port}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while not self._closed.is_set():
+            try:
+                client, _addr = self._listener.accept()
+            except OSError:
+                return  # closed
+            try:
+                upstream = socket.create_connection(("127.0.0.1", self.target_port))
+            except OSError:
+                client.close()
+                continue
+            with self._lock:
+                self._sockets += [client, upstream]
+            threading.Thread(target=self._relay, args=(client, upstream, False), daemon=True).start()
+            threading.Thread(target=self._relay, args=(upstream, client, True), daemon=True).start()
+
+    def _relay(self, src, dst, from_registry):
+        relayed = 0
+        try:
+            while not self._closed.is_set():
+                data = src.recv(1 << 16)
+                if not data:
+                    dst.shutdown(socket.SHUT_WR)
+                    return
+                if from_registry and relayed + len(data) >= self.stall_after:
+                    dst.sendall(data[:self.stall_after - relayed])
+                    self.stalled.set()
+                    self._closed.wait()
+                    return
+                dst.sendall(data)
+                relayed += len(data)
+        except OSError:
+            pass
+
+    def close(self):
+        """Stop relaying and close every connection (a held copy then fails, if it still runs)."""
+        self._closed.set()
+        self._listener.close()
+        with self._lock:
+            for sock in self._sockets:
+                try:
+                    sock.close()
+                except OSError:
+                    pass
 
 
 def busybox_base(layout: Path, work: Path) -> None:

@@ -18,7 +18,7 @@ import yaml
 
 from ansible_collections.onprem.stack.plugins.module_utils._oci import oci_blobs, oci_lookup
 
-from registry_fixture import bundle_vars, stand_in_release, upstream  # noqa: F401 (a fixture)  # pylint: disable=unused-import
+from registry_fixture import StallingProxy, bundle_vars, stand_in_release, upstream  # noqa: F401 (a fixture)  # pylint: disable=unused-import
 
 REPO = Path(__file__).resolve().parents[2]
 PLAYBOOK = str(Path(sys.executable).with_name("ansible-playbook"))
@@ -47,26 +47,60 @@ def _run(varsfile, check=True, **popen):
     return p
 
 
-def _kill_tree(pid):
-    """SIGKILL pid and every descendant (ansible runs modules in their own sessions,
-    so killing the process group alone would leave the module and skopeo running)."""
-    children = {}
+def _proc_table():
+    """{pid: (state letter, parent pid)} of every process now."""
+    table = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             fields = stat.read_text().rsplit(")", 1)[1].split()
         except OSError:
             continue
-        children.setdefault(int(fields[1]), []).append(int(stat.parent.name))
+        table[int(stat.parent.name)] = (fields[0], int(fields[1]))
+    return table
+
+
+def _tree(pid, table):
+    """pid and its descendants in ``table`` (see _proc_table)."""
+    children = {}
+    for p, (_state, ppid) in table.items():
+        children.setdefault(ppid, []).append(p)
     todo, tree = [pid], []
     while todo:
         p = todo.pop()
         tree.append(p)
         todo += children.get(p, [])
-    for p in tree:
+    return tree
+
+
+def _kill_tree(pid, timeout=120):
+    """SIGKILL pid and every descendant (ansible runs modules in their own sessions, so killing the process group
+    alone would leave the module and skopeo running), and wait until none of them runs any more (gone, or a
+    zombie), ``timeout`` seconds at most. The tree is stopped (SIGSTOP) until no new process appears in it
+    first, so that none forks a process that outlives the kill."""
+    stopped = set()
+    while True:
+        fresh = [p for p in _tree(pid, _proc_table()) if p not in stopped]
+        if not fresh:
+            break
+        for p in fresh:
+            try:
+                os.kill(p, signal.SIGSTOP)
+            except OSError:
+                pass
+        stopped.update(fresh)
+    for p in stopped:
         try:
             os.kill(p, signal.SIGKILL)
         except OSError:
             pass
+    deadline = time.monotonic() + timeout
+    while True:
+        table = _proc_table()
+        running = [p for p in stopped if p in table and table[p][0] != "Z"]
+        if not running:
+            return
+        assert time.monotonic() < deadline, "processes %s still run %d s after SIGKILL" % (running, timeout)
+        time.sleep(0.05)
 
 
 def _recap_changed(out):
@@ -133,23 +167,32 @@ def test_image_missing_upstream_names_image_and_chart(upstream, helm_binary, tmp
 
 
 def test_killed_during_image_copy_then_rerun_copies_only_the_rest(upstream, helm_binary, tmp_path):  # noqa: F811
-    """Kill ansible-playbook (and its skopeo) while app/big is being copied, then rerun."""
+    """Kill ansible-playbook (and its skopeo) while app/big is being copied, then rerun. The first build pulls
+    through a StallingProxy, which holds app/big's layer after 16 MiB: the build waits there, with the other
+    images done and part of app/big written, until it is killed, however fast or slow the host."""
     reg, seeded = upstream
     _release(tmp_path / "release")
-    v = _vars(tmp_path, reg, bundle_extra_images=["docker.io/app/big:1.0"], bundle_helm_binary=helm_binary)
     layout = tmp_path / "out" / "bundle" / "images"
-    proc = _run(v, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-    interrupted = False
-    deadline = time.monotonic() + 180
-    while time.monotonic() < deadline and proc.poll() is None:
-        if list(layout.glob("**/oci-put-blob*")) and oci_lookup(str(layout), "quay.io/app/multi:1.0"):
-            _kill_tree(proc.pid)
-            interrupted = True
-            break
-        time.sleep(0.005)
-    proc.wait()
-    time.sleep(0.5)
-    assert interrupted, "the bundle build finished before the copy of app/big could be interrupted"
+    proxy = StallingProxy(reg)
+    try:
+        held = _vars(tmp_path, reg, bundle_extra_images=["docker.io/app/big:1.0"], bundle_helm_binary=helm_binary,
+                     bundle_image_source_registry=proxy.host)
+        held = held.rename(held.with_name("vars-held.yml"))
+        proc = _run(held, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        interrupted = False
+        deadline = time.monotonic() + 600  # the state is held by the proxy: only a broken build takes this long
+        while time.monotonic() < deadline and proc.poll() is None:
+            if (proxy.stalled.is_set() and list(layout.glob("**/oci-put-blob*"))
+                    and oci_lookup(str(layout), "quay.io/app/multi:1.0")):
+                interrupted = True
+                break
+            time.sleep(0.05)
+        _kill_tree(proc.pid)  # and wait until no process of the build runs any more
+        proc.wait()
+    finally:
+        proxy.close()
+    assert interrupted, "the bundle build ended before app/big was held with the other images done"
+    v = _vars(tmp_path, reg, bundle_extra_images=["docker.io/app/big:1.0"], bundle_helm_binary=helm_binary)
     refs = ["docker.io/app/one:1.0", "ghcr.io/app/two:1.0", "quay.io/app/multi:1.0", "docker.io/app/big:1.0"]
     missing = [r for r in refs if oci_lookup(str(layout), r) is None]
     assert "docker.io/app/big:1.0" in missing and "quay.io/app/multi:1.0" not in missing
