@@ -92,6 +92,7 @@ cat >/etc/containerd/config.toml <<EOF
 version = 2
 [plugins."io.containerd.grpc.v1.cri"]
   sandbox_image = "registry.k8s.io/pause:3.10"
+  restrict_oom_score_adj = true
   [plugins."io.containerd.grpc.v1.cri".containerd]
     snapshotter = "overlayfs"
     default_runtime_name = "runc"
@@ -175,8 +176,6 @@ authorization: {mode: Webhook}
 tlsCertFile: $tls/serving-kubelet.crt
 tlsPrivateKeyFile: $tls/serving-kubelet.key
 cgroupDriver: cgroupfs
-cgroupsPerQOS: false
-enforceNodeAllocatable: []
 failSwapOn: false
 protectKernelDefaults: false
 makeIPTablesUtilChains: false
