@@ -277,7 +277,8 @@ def redact_manifest(text):
             comments = "".join(line + "\n" for line in doc.strip().splitlines() if line.startswith("#"))
             doc = "\n" + comments + yaml.safe_dump(obj, default_flow_style=False, sort_keys=False)
         out.append(doc.rstrip("\n"))
-    return "---".join(out).strip() + "\n"
+    # Each document lost its trailing newline above: the separators go on lines of their own.
+    return "\n---".join(out).strip() + "\n"
 
 
 def _masked_values(values, path=()):

@@ -54,7 +54,12 @@ def cluster():
 
 @pytest.fixture
 def namespace(cluster, helm_binary):
+    """A new namespace holding the Secret the example chart references (onprem-demo-auth,
+    made by the platform role on a site); removed with its releases afterwards."""
     ns = "onprem-test-" + uuid.uuid4().hex[:8]
+    subprocess.run([KUBECTL, "create", "namespace", ns], capture_output=True, check=True)
+    subprocess.run([KUBECTL, "create", "secret", "generic", "onprem-demo-auth", "-n", ns,
+                    "--from-literal=admin-password=" + uuid.uuid4().hex], capture_output=True, check=True)
     yield ns
     subprocess.run([helm_binary, "uninstall", "demo", "--namespace", ns, "--wait"], capture_output=True, check=False)
     subprocess.run([KUBECTL, "delete", "namespace", ns, "--wait=false"], capture_output=True, check=False)

@@ -64,8 +64,7 @@ def test_device_plugin_daemonset_on_the_gpu_node_only(host):
     pods = kubectl_json(host, "get", "pods", "-n", "nvidia-device-plugin")["items"]
     assert [p["spec"]["nodeName"] for p in pods] == [GPU]
     # No container of it on the real node's containerd.
-    assert "nvidia-device-plugin" not in host.check_output("crictl --runtime-endpoint "
-                                                           "unix:///run/containerd/containerd.sock ps -a -o json")
+    assert "k8s-device-plugin" not in host.check_output("ctr -n k8s.io containers ls")
 
 
 def test_demo_release_deployed_with_its_pod_ready(host):
@@ -98,6 +97,9 @@ kind: Pod
 metadata: {name: %(name)s, namespace: demo}
 spec:
   restartPolicy: Never
+  # The site's DNS resolves the data hosts' names for a real cluster (CoreDNS forwards to it);
+  # this cluster has no DNS, so the pod is told the address of the name in the Secret's URLs.
+  hostAliases: [{ip: "%(ip)s", hostnames: ["%(db)s"]}]
   containers:
     - name: client
       image: localhost/onprem-test/db-client:1
@@ -131,7 +133,8 @@ def test_pod_reaches_postgresql_verify_full_and_redis_tls_acl(host):
     against the site CA runs a pgvector KNN query; redis-cli over TLS as the ACL user writes and
     reads its own key space and is refused outside it."""
     name = "db-probe-" + uuid.uuid4().hex[:6]
-    host.check_output("cat <<'EOF' | %s apply -f -\n%s\nEOF" % (KUBECTL, POD % {"name": name}))
+    ip = onprem_verify.address(SERVER)
+    host.check_output("cat <<'EOF' | %s apply -f -\n%s\nEOF" % (KUBECTL, POD % {"name": name, "ip": ip, "db": SERVER}))
     try:
         phase = ""
         for _ in range(90):

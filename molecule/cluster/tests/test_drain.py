@@ -46,7 +46,6 @@ def test_drain_then_uncordon(host):
     before = {p["metadata"]["uid"] for p in _wait_demo_ready(host)}
     run = onprem_verify.ansible_playbook("drain.yml")
     assert run.returncode == 0, run.stdout[-6000:]
-    assert "evicting pod demo/demo-onprem-demo" in run.stdout or "evicted" in run.stdout, run.stdout[-4000:]
     assert not _unschedulable(host)
     after = _wait_demo_ready(host)
     assert not before & {p["metadata"]["uid"] for p in after}, "the drain evicted the pod, a new one runs"
