@@ -11,9 +11,9 @@ export CONTAINERS_CONF := $(CURDIR)/.config/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # Longest first (the two DKMS-heavy ones, nvidia and airgap, not side by side), so that
 # MOLECULE_JOBS parallel runs end close together.
-# cluster runs last: on a fresh host it waits for the Kubernetes build (scripts/build-kube.sh),
-# which `make test` starts beside lint and pytest.
-MOLECULE_SCENARIOS ?= nvidia default airgap upgrade credentials k3s postgresql redis cluster
+# cluster (about 15 minutes) waits, on a fresh host, for the Kubernetes build
+# (scripts/build-kube.sh), which `make test` starts beside lint and pytest.
+MOLECULE_SCENARIOS ?= nvidia default airgap cluster upgrade credentials k3s postgresql redis
 export MOLECULE_JOBS ?= 2
 # Where `make test` records each part for the summary (scripts/test-summary.py).
 export TEST_RESULTS ?= $(CURDIR)/.test-results

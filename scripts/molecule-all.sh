@@ -77,7 +77,7 @@ for s in "$@"; do
   case $s in
     k3s)
       [ -n "${K3S_ARTIFACTS_DIR:-}" ] || "${summary[@]}" skip molecule:k3s:real-start \
-        "not provided: k3s release (K3S_ARTIFACTS_DIR; nodes Ready, pull through the mirror, reset)"
+        "not provided: k3s release (K3S_ARTIFACTS_DIR; nodes Ready, pull through the mirror, reset; the Go module proxy serves no github.com/k3s-io/k3s to build one from)"
       [ -n "${K3S_UPGRADE_ARTIFACTS_DIR:-}" ] || "${summary[@]}" skip molecule:k3s:upgrade \
         "not provided: second k3s release (K3S_UPGRADE_ARTIFACTS_DIR)"
       ;;

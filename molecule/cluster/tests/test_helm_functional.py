@@ -3,8 +3,8 @@
 tests/functional/test_helm_release_cluster.py and test_platform_cluster.py need a Kubernetes
 API (KUBECONFIG) and skip by name without one; `make test` leaves them out of its pytest
 part and runs them here, with KUBECONFIG set to the admin kubeconfig prepare.yml fetched
-(server at cluster-s1's address), from the control node, under helm 3 and helm 4. A skip
-is a failure here: this is where they must run.
+(server at cluster-s1's address), from the control node, under helm 3 and helm 4 (three
+pytest runs side by side). A skip is a failure here: this is where they must run.
 """
 import os
 import pathlib
@@ -18,21 +18,40 @@ testinfra_hosts = onprem_verify.hosts("k3s_server")
 
 PROJECT = pathlib.Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", "."))
 EPHEMERAL = pathlib.Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "."))
-FILES = ["tests/functional/test_helm_release_cluster.py", "tests/functional/test_platform_cluster.py"]
+
+
+# Three runs side by side (separate namespaces; the time is mostly helm waiting for pods
+# and Ansible starting): helm_release under each helm major, and the platform role.
+RUNS = {
+    "helm3": ["tests/functional/test_helm_release_cluster.py", "-k", "helm3"],
+    "helm4": ["tests/functional/test_helm_release_cluster.py", "-k", "helm4"],
+    "platform": ["tests/functional/test_platform_cluster.py"],
+}
 
 
 def test_functional_cluster_tests_pass_with_none_skipped(host):  # pylint: disable=unused-argument
-    junit = EPHEMERAL / "functional-cluster.xml"
     env = dict(os.environ, KUBECONFIG=str(EPHEMERAL / "kubeconfig"), CI=os.environ.get("CI", "true"))
     for key in ("ANSIBLE_LOG_PATH", "ANSIBLE_INVENTORY", "ANSIBLE_CONFIG", "ANSIBLE_ROLES_PATH",
                 "ANSIBLE_LIBRARY", "ANSIBLE_FILTER_PLUGINS", "ANSIBLE_COLLECTIONS_PATH"):
         env.pop(key, None)
-    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
-                           "--junitxml", str(junit), *FILES], cwd=PROJECT, env=env, capture_output=True, text=True,
-                          timeout=2400, check=False)
-    print(proc.stdout[-20000:])
-    print(proc.stderr[-5000:])
-    assert proc.returncode == 0, proc.stdout[-8000:]
-    cases = ET.parse(junit).getroot().iter("testcase")
-    skipped = [c.get("name") for c in cases if c.find("skipped") is not None]
+    procs = {}
+    for name, args in RUNS.items():
+        log = open(EPHEMERAL / ("functional-%s.log" % name), "w")  # pylint: disable=consider-using-with
+        procs[name] = (subprocess.Popen(  # pylint: disable=consider-using-with
+            [sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
+             "--junitxml", str(EPHEMERAL / ("functional-%s.xml" % name)), *args],
+            cwd=PROJECT, env=env, stdout=log, stderr=subprocess.STDOUT), log)
+    failed, skipped, ran = [], [], 0
+    for name, (proc, log) in procs.items():
+        rc = proc.wait(timeout=2400)
+        log.close()
+        text = (EPHEMERAL / ("functional-%s.log" % name)).read_text()
+        print("=== %s (exit %d) ===\n%s" % (name, rc, text[-15000:]))
+        if rc != 0:
+            failed.append(name)
+        cases = list(ET.parse(EPHEMERAL / ("functional-%s.xml" % name)).getroot().iter("testcase"))
+        ran += len(cases)
+        skipped += ["%s::%s" % (name, c.get("name")) for c in cases if c.find("skipped") is not None]
+    assert not failed, "failed: %s (their output is above)" % failed
     assert not skipped, "skipped against the cluster: %s" % skipped
+    assert ran >= 20, "only %d tests ran" % ran
