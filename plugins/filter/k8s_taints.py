@@ -16,12 +16,12 @@ description:
     C(key[=value]:Effect) (e.g. V(nvidia.com/gpu=true:NoSchedule)), into the taint object
     of a Node's C(spec.taints) (C({key, value, effect})) that M(kubernetes.core.k8s_taint)
     takes. C(value) is an empty string when the taint has none.
-  - The syntax and rules are the kubelet's and kubectl's (k8s.io/kubernetes
+  - "The syntax and rules are the kubelet's and kubectl's (k8s.io/kubernetes
     pkg/util/taints ParseTaint): the key is a qualified name (an optional DNS subdomain
     prefix and C(/), then at most 63 characters of letters, digits, C(-), C(_), C(.),
     starting and ending with a letter or digit), the value a label value (at most 63
     such characters, possibly empty), the effect one of C(NoSchedule),
-    C(PreferNoSchedule), C(NoExecute).
+    C(PreferNoSchedule), C(NoExecute)."
 options:
   _input:
     description: Taint strings (list of str).
