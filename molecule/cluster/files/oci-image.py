@@ -1,7 +1,6 @@
-#!/usr/bin/env python3
 """Write a one-layer OCI image archive from files of this host, for `ctr images import`.
 
-    oci-image.py OUT.tar NAME:TAG --entrypoint JSON [--cmd JSON] [--workdir DIR]
+    python3 oci-image.py OUT.tar NAME:TAG --entrypoint JSON [--cmd JSON] [--workdir DIR]
                  [--file SRC[:DEST]]... [--busybox] [--with-libs]
 
 The archive is an OCI image layout in a tar (OCI image-spec: image-layout.md,
@@ -86,7 +85,7 @@ def layer(args):
             _add_dir(tar, d, seen)
         files = []
         for spec in args.file:
-            src, _, dest = spec.partition(":")
+            src, _sep, dest = spec.partition(":")
             files.append((src, dest or src))
         if args.busybox:
             files.append(("/bin/busybox", "/bin/busybox"))

@@ -137,7 +137,7 @@ def test_pod_reaches_postgresql_verify_full_and_redis_tls_acl(host):
     host.check_output("cat <<'EOF' | %s apply -f -\n%s\nEOF" % (KUBECTL, POD % {"name": name, "ip": ip, "db": SERVER}))
     try:
         phase = ""
-        for _ in range(90):
+        for _attempt in range(90):
             phase = kubectl_json(host, "get", "pod", "-n", "demo", name)["status"].get("phase", "")
             if phase in ("Succeeded", "Failed"):
                 break

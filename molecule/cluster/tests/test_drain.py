@@ -34,7 +34,7 @@ def _demo_pods(host):
 
 
 def _wait_demo_ready(host):
-    for _ in range(90):
+    for _attempt in range(90):
         pods = _demo_pods(host)
         if any(c["type"] == "Ready" and c["status"] == "True" for p in pods for c in p["status"].get("conditions", [])):
             return pods
