@@ -87,17 +87,24 @@ molecule: venv images
 	@PYTHON=$(PY) scripts/molecule-all.sh $(MOLECULE_SCENARIOS)
 
 # Each part runs even when an earlier one failed; the summary decides the exit code.
-# The Kubernetes build (a no-op once cached) runs beside lint and pytest, recorded as the
-# part kube-build; molecule-all.sh waits for it before the scenario `cluster`.
+# The Kubernetes build (a no-op once cached) starts first, in the background, recorded as
+# the part kube-build; molecule-all.sh waits for it before the scenario `cluster`. After
+# lint, pytest runs beside the Molecule scenarios (most of both is waiting on programs,
+# containers and the network, which overlaps on 2 cores): its output is kept in
+# $(TEST_RESULTS)/pytest.log and printed once the scenarios are done.
 test: host venv images
 	@rm -rf $(TEST_RESULTS) && mkdir -p $(TEST_RESULTS)
 	@echo ">> kube-build started in the background (log $(TEST_RESULTS)/kube-build.log)"
 	@($(SUMMARY) run kube-build --log $(TEST_RESULTS)/kube-build.log -- scripts/build-kube.sh \
 	  >$(TEST_RESULTS)/kube-build.log 2>&1 &)
 	-@$(SUMMARY) run lint -- $(MAKE) --no-print-directory lint
-	-@$(SUMMARY) run pytest --junit $(TEST_RESULTS)/pytest.xml -- \
-	  $(MAKE) --no-print-directory unit PYTEST_ARGS="tests --junitxml=$(TEST_RESULTS)/pytest.xml $(CLUSTER_TESTS:%=--ignore=%)"
+	@echo ">> pytest started beside the Molecule scenarios (log $(TEST_RESULTS)/pytest.log)"
+	@($(SUMMARY) run pytest --junit $(TEST_RESULTS)/pytest.xml --log $(TEST_RESULTS)/pytest.log -- \
+	  $(MAKE) --no-print-directory unit PYTEST_ARGS="tests --junitxml=$(TEST_RESULTS)/pytest.xml $(CLUSTER_TESTS:%=--ignore=%)" \
+	  >$(TEST_RESULTS)/pytest.log 2>&1; touch $(TEST_RESULTS)/pytest.done) &
 	-@$(MAKE) --no-print-directory molecule
+	@until [ -f $(TEST_RESULTS)/pytest.done ]; do sleep 10; done
+	@echo "::: pytest output :::" && cat $(TEST_RESULTS)/pytest.log
 	@$(SUMMARY) report
 
 # BENCHMARK_ARGS: e.g. --profile data --compare benchmarks/results/site-<earlier>.json
