@@ -17,9 +17,6 @@ MOLECULE_SCENARIOS ?= nvidia default airgap cluster upgrade credentials k3s post
 export MOLECULE_JOBS ?= 2
 # Where `make test` records each part for the summary (scripts/test-summary.py).
 export TEST_RESULTS ?= $(CURDIR)/.test-results
-# The Kubernetes control plane built from Go modules for the Molecule scenario `cluster`
-# (scripts/build-kube.sh; cached in ~/.cache/onprem-stack/kube-<version>/).
-export KUBE_DIR ?= $(shell scripts/build-kube.sh --print-dir 2>/dev/null)
 SUMMARY := $(PY) scripts/test-summary.py
 # MITOGEN=1: the ansible-playbook runs of `make demo` and `make benchmark` run under
 # Mitogen for Ansible (PyPI mitogen, in requirements.txt): strategy mitogen_linear from

@@ -12,6 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
+import contextlib
 import json
 import os
 import tempfile
@@ -205,20 +206,24 @@ class Helm(object):
         check_supported(version, self.bin)
         return HelmCapabilities(version)
 
+    @contextlib.contextmanager
     def _values_file(self, values):
-        """Write ``values`` (dict) as JSON to a new 0600 file under module.tmpdir; return its path."""
+        """Write ``values`` (dict) as JSON to a new 0600 file under module.tmpdir; yield its
+        path, and remove the file when the block ends (helm has read it)."""
         fd, vfile = tempfile.mkstemp(prefix="values-", suffix=".json", dir=self.module.tmpdir)
-        with os.fdopen(fd, "w") as f:
-            json.dump(values, f, sort_keys=True)
-        return vfile
+        try:
+            with os.fdopen(fd, "w") as f:
+                json.dump(values, f, sort_keys=True)
+            yield vfile
+        finally:
+            os.unlink(vfile)
 
     def template(self, params):
         """Render ``params`` (TemplateParams) with ``helm template``; return the manifest text (str).
 
         The values go through a 0600 file under the module's temporary directory
         (``module.tmpdir``, removed by Ansible), deleted as soon as helm returns."""
-        vfile = self._values_file(params.values)
-        try:
+        with self._values_file(params.values) as vfile:
             args = ["template", params.release, params.chart]
             if params.include_crds:
                 args.append("--include-crds")
@@ -234,8 +239,6 @@ class Helm(object):
                 args += ["--values", vf]
             args += ["--values", vfile]
             return self._run(args)
-        finally:
-            os.unlink(vfile)
 
     def status(self, cluster, name):
         """The last revision of release ``name`` (``helm status -o json``): a dict in the
@@ -325,21 +328,15 @@ class Helm(object):
         ``--dry-run``, which still reads the cluster's ``.Capabilities`` but renders
         ``lookup`` as an empty result (pkg/action/action.go renderResources).
         Raises HelmError (a template error, the cluster unreachable, no deployed revision)."""
-        vfile = self._values_file(values)
-        try:
+        with self._values_file(values) as vfile:
             caps = self.capabilities
             args = (["upgrade", name, chart] + cluster.args() + ["--reset-values", "--values", vfile]
                     + caps.dry_run("server" if caps.server_dry_run else "client") + ["--output", "json"])
             return self._json(args, "release %s (dry run)" % name)
-        finally:
-            os.unlink(vfile)
 
     def _write(self, cluster, params, argv):
-        vfile = self._values_file(params.values)
-        try:
+        with self._values_file(params.values) as vfile:
             return self._json(argv(cluster, params, vfile), "release %s" % params.name)
-        finally:
-            os.unlink(vfile)
 
     def rollback(self, cluster, name, revision, wait=True, timeout=300):
         """``helm rollback NAME REVISION`` (an explicit revision, never "the previous")."""
