@@ -7,8 +7,10 @@ in the scenario directory with the ``MOLECULE_*`` environment (``MOLECULE_INVENT
 The one place that knows:
 
 - which inventory hosts a test module runs on (``hosts()``, for ``testinfra_hosts``), and how to reach
-  them: podman hosts through testinfra's podman backend (``podman exec``), any other connection
-  through testinfra's ansible backend;
+  them: the scenario hosts, which Ansible reaches over SSH through molecule/ssh-proxy.sh
+  (``.config/molecule/config.yml``), through testinfra's ssh backend with the same ssh_config and a
+  ControlPersist master (one ssh session per command); hosts of a podman connection through its podman
+  backend (``podman exec``); any other connection through testinfra's ansible backend;
 - where the control node keeps generated credentials and the site CA (``credential_path()``,
   ``credential()``, ``site_ca()``), the same defaults as ``lookup('onprem.stack.stack_dir', ...)``;
 - how a client host gets the site CA and a credential (``Client.put()``: an ``ansible.builtin.copy``
@@ -35,6 +37,10 @@ from testinfra.utils.ansible_runner import AnsibleRunner
 # Ansible connection plugins whose hosts are containers on this machine: reached with `podman exec`
 # (testinfra's ansible backend would start one `ansible` process per command for them).
 PODMAN_CONNECTIONS = ("podman", "containers.podman.podman")
+
+# The ssh_config of scripts/molecule-ssh.sh, as the scenario inventory passes it (``-F <path>`` in
+# ansible_ssh_common_args): hosts reached with it are podman containers behind molecule/ssh-proxy.sh.
+MOLECULE_SSH_CONFIG = re.compile(r"(?:^|\s)-F\s*(\S*/\.cache/molecule-ssh/ssh_config)(?:\s|$)")
 
 # Directory on a client host holding what Client.put() copies there (site CA, credentials), mode 0700.
 CLIENT_DIR = "/root/onprem-verify"
@@ -115,6 +121,9 @@ def _spec(name):
     variables = hostvars(name)
     if variables.get("ansible_connection") in PODMAN_CONNECTIONS:
         return "podman://%s" % variables.get("ansible_host", name)
+    proxied = MOLECULE_SSH_CONFIG.search(str(variables.get("ansible_ssh_common_args", "")))
+    if variables.get("ansible_connection") == "ssh" and proxied:
+        return "ssh://%s?ssh_config=%s&controlpersist=300" % (variables.get("ansible_host", name), proxied.group(1))
     return "ansible://%s?ansible_inventory=%s" % (name, inventory_dir())
 
 

@@ -1,16 +1,17 @@
 """Fixtures of the credentials scenario: the control node's credentials directory, the
 passwords the previous release generated (recorded by prepare.yml) and the target host.
 
-The host is reached with testinfra's podman backend (``podman exec``), the transport
-Molecule's podman driver uses, instead of one ansible ad-hoc run per command.
+The host is reached as every scenario reaches its hosts (``onprem_verify.get_host``: ssh through
+molecule/ssh-proxy.sh), instead of one ansible ad-hoc run per command.
 """
 import json
 import os
 from pathlib import Path
 
 import pytest
-import testinfra
 from testinfra.utils.ansible_runner import AnsibleRunner
+
+import onprem_verify
 
 EPHEMERAL = Path(os.environ["MOLECULE_EPHEMERAL_DIRECTORY"])
 INVENTORY = os.environ["MOLECULE_INVENTORY_FILE"]
@@ -36,7 +37,7 @@ def before():
 
 @pytest.fixture(scope="session")
 def node(host_name):
-    return testinfra.get_host("podman://" + host_name)
+    return onprem_verify.get_host(host_name)
 
 
 @pytest.fixture(scope="session")
