@@ -32,7 +32,8 @@ RUNS = {
 def test_functional_cluster_tests_pass_with_none_skipped(host):  # pylint: disable=unused-argument
     env = dict(os.environ, KUBECONFIG=str(EPHEMERAL / "kubeconfig"), CI=os.environ.get("CI", "true"))
     for key in ("ANSIBLE_LOG_PATH", "ANSIBLE_INVENTORY", "ANSIBLE_CONFIG", "ANSIBLE_ROLES_PATH",
-                "ANSIBLE_LIBRARY", "ANSIBLE_FILTER_PLUGINS", "ANSIBLE_COLLECTIONS_PATH"):
+                "ANSIBLE_LIBRARY", "ANSIBLE_FILTER_PLUGINS", "ANSIBLE_COLLECTIONS_PATH",
+                "ANSIBLE_CALLBACKS_ENABLED", "ANSIBLE_SSH_ARGS"):
         env.pop(key, None)
     procs = {}
     for name, args in RUNS.items():
