@@ -24,6 +24,7 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.parsing.dataloader import DataLoader
 from ansible.plugins.loader import init_plugin_loader
 from ansible.template import Templar, trust_as_template
+from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 from ansible.vars.hostvars import HostVars
 from ansible.vars.manager import VariableManager
 
@@ -31,7 +32,23 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO / "tests" / "functional"))
 from test_bad_inventory import BASE_VARS, CASES, inventory_for  # noqa: E402  pylint: disable=wrong-import-position
 
-init_plugin_loader([str(REPO / "collections")])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _plugin_loader():
+    """Ansible's collection loader, as ansible-playbook installs it (the templar finds onprem.stack's
+    filters and lookups); removed afterwards so that later test modules import the collection plainly."""
+    _forget_collections()
+    init_plugin_loader([str(REPO / "collections")])
+    yield
+    _AnsibleCollectionFinder._remove()  # pylint: disable=protected-access
+    _forget_collections()
+
+
+def _forget_collections() -> None:
+    """Drop the modules imported from ansible_collections (the loader imports them again its way)."""
+    for name in [n for n in sys.modules if n == "ansible_collections" or n.startswith("ansible_collections.")]:
+        del sys.modules[name]
 
 # The CI host's facts (Debian 12: PostgreSQL 15 without pgvector, from PGDG).
 FACTS = {"distribution": "Debian", "distribution_major_version": "12", "distribution_version": "12.9",
@@ -130,7 +147,8 @@ def refusals(inventory_path: Path, extra: dict) -> dict[str, str]:
     """Run preflight's validation for every host; return {host: message} of the hosts refused."""
     inventory = InventoryManager(loader=LOADER, sources=[str(inventory_path)])
     manager = VariableManager(loader=LOADER, inventory=inventory)
-    manager._extra_vars = extra  # pylint: disable=protected-access  (what -e sets)
+    # What -e sets, and the hostvars a play would have.
+    manager._extra_vars = extra  # pylint: disable=protected-access
     manager._hostvars = HostVars(inventory=inventory, variable_manager=manager, loader=LOADER)  # pylint: disable=protected-access
     for host in inventory.get_hosts():
         manager.set_host_facts(host.name, dict(FACTS, hostname=host.name))

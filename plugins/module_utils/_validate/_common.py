@@ -250,6 +250,31 @@ def unknown_keys(mapping, allowed):
     return [text(k) for k in mapping if k not in allowed]
 
 
+def cidr_overlaps(networks):
+    """Name the pairs of networks that overlap, as the k3s server needs its networks apart.
+
+    :param networks: dict of name (str) to a network, an address (a /32 or /128) or a
+        comma-separated list of them (str, k3s' dual-stack notation), host bits allowed.
+    :returns: list of str, one per overlapping pair (``cluster-cidr 10.42.0.0/16 overlaps
+        service-cidr 10.42.128.0/17``) and one per value that is not a network
+        (``cluster-cidr is '10.42.0.0/33', which is not a CIDR network or IP address``).
+        Same rule as the filter onprem.stack.cidr_overlaps (Python's ipaddress, RFC 4632).
+    """
+    parsed, found = [], []
+    for name, value in networks.items():
+        for part in text(value).split(","):
+            part = part.strip()
+            try:
+                parsed.append((text(name), part, ipaddress.ip_network(part, strict=False)))
+            except ValueError:
+                found.append("%s is %r, which is not a CIDR network or IP address" % (name, part))
+    for i, (name_a, text_a, net_a) in enumerate(parsed):
+        for name_b, text_b, net_b in parsed[i + 1:]:
+            if name_a != name_b and net_a.version == net_b.version and net_a.overlaps(net_b):
+                found.append("%s %s overlaps %s %s" % (name_a, text_a, name_b, text_b))
+    return found
+
+
 def parse_k8s_label(value):
     """Split a ``key=value`` node label as the kubelet's ``--node-labels`` takes it.
 

@@ -15,9 +15,6 @@ __metaclass__ = type
 
 import re
 
-from ansible.errors import AnsibleFilterError
-
-from ansible_collections.onprem.stack.plugins.filter.cidr_overlaps import cidr_overlaps
 from ansible_collections.onprem.stack.plugins.module_utils._validate import _common as c
 
 ARCHES = ("amd64", "arm64", "arm")
@@ -26,7 +23,7 @@ SOURCES = ("", "bundle", "artifacts", "release")
 DEFAULT_CLUSTER_CIDR = "10.42.0.0/16"
 DEFAULT_SERVICE_CIDR = "10.43.0.0/16"
 _TOKEN_RE = re.compile(r"^[!-~]+$")
-_KUBELET_ARG_RE = re.compile(r"^[a-z0-9-]+=.*$")
+_KUBELET_ARG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*=.*$")
 _TLS_SAN_RE = re.compile(r"^[A-Za-z0-9.:*-]+$")
 
 # (variable, predicate on one entry, expected form, source); each bad entry is named.
@@ -139,10 +136,7 @@ def rule_cluster_config(params, context):
             "service-cidr": config.get("service-cidr", DEFAULT_SERVICE_CIDR)}
     if c.text(params.get("k3s_node_ip")):
         nets["k3s_node_ip of %s" % context.get("host")] = params["k3s_node_ip"]
-    try:
-        overlaps = cidr_overlaps(nets)
-    except AnsibleFilterError as err:
-        overlaps = [str(err).replace("cidr_overlaps: ", "")]
+    overlaps = c.cidr_overlaps(nets)
     if overlaps:
         found.append(c.Problem("k3s_cluster_config",
                                "k3s_cluster_config: CIDR conflict: %s (cluster-cidr, service-cidr and the node "
@@ -196,8 +190,8 @@ def rule_node_lists(params, context):
     for var, parse, expected, source in LIST_RULES:
         values = params.get(var) or []
         if not c.is_list(values):
-            found.append(c.Problem(var, "%s of %s must be a list of %s (is a %s)." % (var, context.get("host"), expected,
-                                                                                 c.type_name(values)), source))
+            message = "%s of %s must be a list of %s (is a %s)." % (var, context.get("host"), expected, c.type_name(values))
+            found.append(c.Problem(var, message, source))
             continue
         bad = [c.text(v) for v in values if not parse(v)]
         if bad:

@@ -238,9 +238,8 @@ def _reference(where, var, source, context):
                 add("%s needs a Redis host: group redis is empty (for an external Redis give the URL inline with value)"
                     % kind)
             elif ref["user"] not in users:
-                add("%s user '%s' is not in redis_acl_users of %s (%s)" % (kind, c.text(ref["user"]),
-                                                                          context.get("redis_host"),
-                                                                          ", ".join(c.text(u) for u in users)))
+                add("%s user '%s' is not in redis_acl_users of %s (%s)"
+                    % (kind, c.text(ref["user"]), context.get("redis_host"), ", ".join(c.text(u) for u in users)))
             if kind == "redis_url" and "db" in ref and c.uint(ref["db"]) is None:
                 add("redis_url db '%s' must be a database number (0-15)" % c.text(ref["db"]), c.SRC_REDIS_CONF)
     elif kind == "site_ca":
@@ -256,8 +255,8 @@ def _reference(where, var, source, context):
 def _database_reference(kind, ref, add, context):
     allowed = DATABASE_URL_KEYS if kind == "database_url" else ("user",)
     if not c.is_mapping(ref) or "user" not in ref or (kind == "database_url" and "database" not in ref):
-        add("%s must be a mapping with %s (keys: %s)" % (kind, "database and user" if kind == "database_url" else "user",
-                                                        ", ".join(allowed)))
+        needed = "database and user" if kind == "database_url" else "user"
+        add("%s must be a mapping with %s (keys: %s)" % (kind, needed, ", ".join(allowed)))
         return
     unknown = c.unknown_keys(ref, allowed)
     if unknown:
@@ -270,8 +269,8 @@ def _database_reference(kind, ref, add, context):
         users = [u.get("name") for u in context.get("pg_users") or [] if c.is_mapping(u)]
         databases = [d.get("name") for d in context.get("pg_databases") or [] if c.is_mapping(d)]
         if ref["user"] not in users:
-            add("%s user '%s' is not in postgresql_users of %s (%s)" % (kind, c.text(ref["user"]), pg_host,
-                                                                       ", ".join(c.text(u) for u in users)))
+            add("%s user '%s' is not in postgresql_users of %s (%s)"
+                % (kind, c.text(ref["user"]), pg_host, ", ".join(c.text(u) for u in users)))
         if kind == "database_url" and ref["database"] not in databases:
             add("database_url database '%s' is not in postgresql_databases of %s (%s)"
                 % (c.text(ref["database"]), pg_host, ", ".join(c.text(d) for d in databases)))
