@@ -18,6 +18,13 @@ fail, name the expected text, report changed=0, never start a play after preflig
 and never write a credential (the credentials directory stays absent). If validation
 were missing a later play would start: the assertions catch that.
 
+Which cases run here: every case is run against the validators, without a playbook, by
+tests/unit/test_validate_cases.py. This test proves the wiring through site.yml on the
+cases in WIRING: at least one per case file, each kind of check (a role's argument
+spec, its validator, a cross-role rule reading another host's variables, preflight's
+own checks, a check on the control node's files) and each group that plans a role.
+``BAD_INPUT_ALL=1`` runs every case here too.
+
 Cost: one ansible-playbook per case; the cases run concurrently on
 ``os.cpu_count()`` workers (about 3-5 s of CPU each). The summary test prints
 ``N tried, N refused before change`` and the wall time.
@@ -68,6 +75,26 @@ def load_cases() -> dict[str, dict]:
 
 
 CASES = load_cases()
+
+# The cases run through site.yml (see the module docstring); the unit tests run them all.
+WIRING = {
+    "airgap-bundle-without-repository",            # airgap: bundle on the control node, stack_airgap only
+    "k3s-short-token",                             # k3s validator: a secret's length, never its value
+    "k3s-cluster-config-differs-per-host",         # k3s: another host's variables (hostvars)
+    "k3s-gpu-taint-without-effect",                # hosts in k3s_server and gpu: k3s and nvidia both planned
+    "nvidia-toolkit-debs-dir-missing",             # nvidia validator, a control-node directory
+    "platform-release-values-list",                # platform argument spec (entry point validate)
+    "platform-secret-database-user-unknown",       # platform: postgresql_users of the postgres host
+    "platform-release-tls-cert-without-key",       # platform: a release's tls entry
+    "postgresql-package-source-not-a-choice",      # postgresql argument spec
+    "postgresql-airgap-needs-pgdg",                # postgresql: OS facts, the role's OS vars files
+    "preflight-unknown-os",                        # preflight main.yml, before any role's validation
+    "preflight-two-services-one-port",             # preflight validator across the planned roles
+    "preflight-credentials-dir-readable-by-others",  # preflight: mode of a control-node directory
+    "redis-acl-key-rule-invalid",                  # redis validator
+    "registry-bundle-missing",                     # registry validator, bundle.json on the control node
+}
+RUN = sorted(CASES) if os.environ.get("BAD_INPUT_ALL") == "1" else sorted(WIRING)
 
 
 def inventory_for(case: dict) -> dict:
@@ -126,13 +153,20 @@ def results(tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict]:
     base = tmp_path_factory.mktemp("bad_input")
     start = time.monotonic()
     with ThreadPoolExecutor(max_workers=max(2, os.cpu_count() or 2)) as pool:
-        futures = {cid: pool.submit(run_case, case, base / cid) for cid, case in CASES.items()}
+        futures = {cid: pool.submit(run_case, CASES[cid], base / cid) for cid in RUN}
         done = {cid: f.result() for cid, f in futures.items()}
     done["__wall__"] = {"seconds": time.monotonic() - start}
     return done
 
 
-@pytest.mark.parametrize("case_id", sorted(CASES))
+def test_wiring_cases_cover_every_case_file() -> None:
+    assert WIRING <= set(CASES), f"unknown case ids in WIRING: {sorted(WIRING - set(CASES))}"
+    files = {case["file"] for case in CASES.values()}
+    covered = {CASES[cid]["file"] for cid in WIRING}
+    assert files == covered, f"case files without a case in WIRING: {sorted(files - covered)}"
+
+
+@pytest.mark.parametrize("case_id", RUN)
 def test_bad_value_stops_before_any_change(case_id: str, results: dict[str, dict]) -> None:
     case, result = CASES[case_id], results[case_id]
     problems = verdict(case, result)
@@ -140,10 +174,10 @@ def test_bad_value_stops_before_any_change(case_id: str, results: dict[str, dict
 
 
 def test_summary(results: dict[str, dict], capsys: pytest.CaptureFixture) -> None:
-    refused = [cid for cid in CASES if not verdict(CASES[cid], results[cid])]
-    per_case = [results[cid]["seconds"] for cid in CASES]
+    refused = [cid for cid in RUN if not verdict(CASES[cid], results[cid])]
+    per_case = [results[cid]["seconds"] for cid in RUN]
     with capsys.disabled():
-        print(f"\n{len(CASES)} tried, {len(refused)} refused before change "
+        print(f"\n{len(RUN)} tried, {len(refused)} refused before change "
               f"(wall {results['__wall__']['seconds']:.0f} s, per case {min(per_case):.1f}-{max(per_case):.1f} s)")
     assert len(CASES) >= 40
-    assert len(refused) == len(CASES)
+    assert len(refused) == len(RUN)

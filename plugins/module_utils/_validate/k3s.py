@@ -1,0 +1,236 @@
+# -*- coding: utf-8 -*-
+# Copyright: onprem.stack contributors
+# Apache License 2.0 (see LICENSE)
+"""Validator of the onprem.stack.k3s role's inventory input.
+
+Rules are small functions, each ``rule(params, context) -> list[Problem]``, listed in
+RULES in the order they report; a new check (what k3s or the kubelet accepts) is one more
+function and one more entry. List-valued node settings are checked by LIST_RULES: a
+variable, a parser from ``_common`` and the expected form.
+"""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import re
+
+from ansible_collections.onprem.stack.plugins.module_utils._validate import _common as c
+
+ARCHES = ("amd64", "arm64", "arm")
+SOURCES = ("", "bundle", "artifacts", "release")
+# k3s defaults of the pod and service networks (docs.k3s.io/cli/server, "Networking").
+DEFAULT_CLUSTER_CIDR = "10.42.0.0/16"
+DEFAULT_SERVICE_CIDR = "10.43.0.0/16"
+_TOKEN_RE = re.compile(r"^[!-~]+$")
+_KUBELET_ARG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*=.*$")
+_TLS_SAN_RE = re.compile(r"^[A-Za-z0-9.:*-]+$")
+
+# (variable, predicate on one entry, expected form, source); each bad entry is named.
+LIST_RULES = (
+    ("k3s_node_labels", c.parse_k8s_label, "key=value", c.SRC_K8S_LABELS),
+    ("k3s_gpu_node_labels", c.parse_k8s_label, "key=value", c.SRC_K8S_LABELS),
+    ("k3s_node_taints", c.parse_k8s_taint, "key[=value]:NoSchedule|PreferNoSchedule|NoExecute", c.SRC_K8S_TAINTS),
+    ("k3s_gpu_node_taints", c.parse_k8s_taint, "key[=value]:NoSchedule|PreferNoSchedule|NoExecute", c.SRC_K8S_TAINTS),
+    ("k3s_kubelet_args", lambda v: isinstance(v, str) and _KUBELET_ARG_RE.match(v),
+     "name=value without -- (a kubelet flag)", "kubelet flags (kubernetes.io/docs/reference/command-line-tools-reference/kubelet)"),
+    ("k3s_tls_san", lambda v: isinstance(v, str) and _TLS_SAN_RE.match(v), "host names or addresses", c.SRC_K3S_SERVER),
+)
+
+
+def _servers(context):
+    return list(context.get("servers") or [])
+
+
+def rule_group(params, context):
+    """The host is in exactly one of k3s_server and k3s_agent (the role installs one unit)."""
+    groups = [g for g in ("k3s_server", "k3s_agent") if g in (context.get("groups") or [])]
+    if len(groups) == 1:
+        return []
+    return [c.Problem("group_names", "%s is in groups %s; a k3s host belongs to exactly one of k3s_server and "
+                      "k3s_agent." % (context.get("host"), groups), c.SRC_K3S_SERVER)]
+
+
+def rule_release(params, context):
+    """k3s_version, k3s_arch, k3s_source and k3s_ready_timeout name a release the role can install."""
+    p = params
+    found = []
+    if not _is_k3s_version(p.get("k3s_version")):
+        found.append(c.Problem("k3s_version", "k3s_version must be a k3s release tag such as v1.31.4+k3s1 (is '%s')."
+                               % c.text(p.get("k3s_version")), c.SRC_K3S_RELEASES))
+    if p.get("k3s_arch") not in ARCHES:
+        found.append(c.Problem("k3s_arch", "k3s_arch must be one of %s (is '%s')." % (", ".join(ARCHES),
+                               c.text(p.get("k3s_arch"))), c.SRC_K3S_RELEASES))
+    if p.get("k3s_source", "") not in SOURCES:
+        found.append(c.Problem("k3s_source", "k3s_source must be empty, bundle, artifacts or release (is '%s')."
+                               % c.text(p.get("k3s_source")), c.SRC_ROLE.format(role="k3s")))
+    elif context.get("source") == "artifacts" and not c.text(p.get("k3s_artifacts_dir")):
+        found.append(c.Problem("k3s_artifacts_dir", "k3s_source is artifacts but k3s_artifacts_dir is empty (the "
+                               "directory of the release files on the control node).", c.SRC_ROLE.format(role="k3s")))
+    if c.to_int(p.get("k3s_ready_timeout")) <= 0:
+        found.append(c.Problem("k3s_ready_timeout", "k3s_ready_timeout must be seconds > 0 (is '%s')."
+                               % c.text(p.get("k3s_ready_timeout")), c.SRC_ROLE.format(role="k3s")))
+    return found
+
+
+def _is_k3s_version(value):
+    """True when ``value`` (str) is a k3s release tag such as v1.31.4+k3s1."""
+    return isinstance(value, str) and bool(c.K3S_VERSION_RE.match(value))
+
+
+def rule_server_count(params, context):
+    """An odd number of servers (embedded etcd quorum), unless k3s_allow_even_servers."""
+    servers = _servers(context)
+    if not servers or len(servers) % 2 == 1 or c.as_bool(params.get("k3s_allow_even_servers")):
+        return []
+    return [c.Problem("groups.k3s_server",
+                      "Group k3s_server has %d hosts (%s); embedded etcd needs an odd number of servers (1, 3, 5) for "
+                      "a quorum, an even count tolerates no more failures than one server fewer. Add or remove a "
+                      "server, or set k3s_allow_even_servers: true." % (len(servers), ", ".join(servers)),
+                      c.SRC_K3S_HA)]
+
+
+def rule_tokens(params, context):
+    """Given tokens are at least 16 printable characters without spaces; only their lengths are printed."""
+    token, agent = params.get("k3s_token", ""), params.get("k3s_agent_token", "")
+
+    def bad(value):
+        return not isinstance(value, str) or (value and (len(value) < 16 or not _TOKEN_RE.match(value)))
+    if not bad(token) and not bad(agent):
+        return []
+    return [c.Problem("k3s_token",
+                      "k3s_token and k3s_agent_token must be empty (generated once on the control node) or at least "
+                      "16 printable characters without spaces; the given k3s_token has %d characters, "
+                      "k3s_agent_token %d." % (len(c.text(token)), len(c.text(agent))),
+                      "k3s token format (docs.k3s.io/cli/token)")]
+
+
+def rule_server_url(params, context):
+    """Every host but the first server joins one: a server exists and the URL is https://host[:port]."""
+    if context.get("is_first"):
+        return []
+    url = c.text(context.get("url"))
+    if context.get("first_server") and c.is_https_server_url(url):
+        return []
+    return [c.Problem("k3s_server_url",
+                      "%s would join a k3s cluster but has no server to join: group k3s_server has %d hosts and the "
+                      "server URL is '%s' (k3s_server_url, default https://<first k3s_server>:6443). A node must "
+                      "never start without one (it would form a cluster of its own)."
+                      % (context.get("host"), len(_servers(context)), url), c.SRC_K3S_AGENT)]
+
+
+def rule_cluster_config(params, context):
+    """k3s_cluster_config holds only cluster-wide settings, and its networks and the node's address do not overlap."""
+    config = params.get("k3s_cluster_config")
+    if not c.is_mapping(config):
+        return [c.Problem("k3s_cluster_config", "k3s_cluster_config must be a mapping of k3s server settings (is a %s)."
+                          % c.type_name(config), c.SRC_K3S_SERVER)]
+    found = []
+    allowed = list(context.get("cluster_keys") or [])
+    unknown = c.unknown_keys(config, allowed)
+    if unknown:
+        found.append(c.Problem("k3s_cluster_config",
+                               "k3s_cluster_config: keys %s are not cluster-wide k3s server settings (allowed: %s)."
+                               % (", ".join(unknown), ", ".join(allowed)), c.SRC_K3S_SERVER))
+    nets = {"cluster-cidr": config.get("cluster-cidr", DEFAULT_CLUSTER_CIDR),
+            "service-cidr": config.get("service-cidr", DEFAULT_SERVICE_CIDR)}
+    if c.text(params.get("k3s_node_ip")):
+        nets["k3s_node_ip of %s" % context.get("host")] = params["k3s_node_ip"]
+    overlaps = c.cidr_overlaps(nets)
+    if overlaps:
+        found.append(c.Problem("k3s_cluster_config",
+                               "k3s_cluster_config: CIDR conflict: %s (cluster-cidr, service-cidr and the node "
+                               "addresses must not overlap)." % "; ".join(overlaps), c.SRC_K3S_SERVER))
+    return found
+
+
+def rule_cluster_config_equal(params, context):
+    """Every server has the first server's k3s_cluster_config (k3s' critical configuration values)."""
+    first = context.get("first_server")
+    configs = context.get("server_configs") or {}
+    if not first:
+        return []
+    reference = configs.get(first, params.get("k3s_cluster_config"))
+    differing = [name for name in _servers(context) if configs.get(name, params.get("k3s_cluster_config")) != reference]
+    if not differing:
+        return []
+    return [c.Problem("k3s_cluster_config",
+                      "k3s_cluster_config differs between servers: %s have a value other than %s's (%s). k3s requires "
+                      "these settings equal on all servers: set k3s_cluster_config once, in group_vars."
+                      % (", ".join(differing), first, reference),
+                      "k3s server, critical configuration values (docs.k3s.io/cli/server)")]
+
+
+def rule_extra_config(params, context):
+    """k3s_extra_config keys are flags of this node's k3s command, not ones the role writes itself."""
+    config = params.get("k3s_extra_config")
+    role = "server" if "k3s_server" in (context.get("groups") or []) else "agent"
+    source = c.SRC_K3S_SERVER if role == "server" else c.SRC_K3S_AGENT
+    where = "k3s_extra_config of %s" % context.get("host")
+    if not c.is_mapping(config):
+        return [c.Problem("k3s_extra_config", "%s must be a mapping of k3s flags (is a %s)." % (where, c.type_name(config)),
+                          source)]
+    flags = context.get("server_flags" if role == "server" else "agent_flags") or []
+    managed = list(context.get("managed_keys") or []) + list(context.get("cluster_keys") or [])
+    found = []
+    unknown = c.unknown_keys(config, flags)
+    if unknown:
+        found.append(c.Problem("k3s_extra_config", "%s: unknown k3s %s flags: %s (write flag names without --, as "
+                               "docs.k3s.io/cli/%s lists them)." % (where, role, ", ".join(unknown), role), source))
+    own = [c.text(k) for k in config if k in managed]
+    if own:
+        found.append(c.Problem("k3s_extra_config", "%s: keys set by the role itself: %s (use the k3s_* variables)."
+                               % (where, ", ".join(own)), c.SRC_ROLE.format(role="k3s")))
+    return found
+
+
+def rule_node_lists(params, context):
+    """Node labels, taints, kubelet arguments and tls-san entries have the form k3s passes on (LIST_RULES)."""
+    found = []
+    for var, parse, expected, source in LIST_RULES:
+        values = params.get(var) or []
+        if not c.is_list(values):
+            message = "%s of %s must be a list of %s (is a %s)." % (var, context.get("host"), expected, c.type_name(values))
+            found.append(c.Problem(var, message, source))
+            continue
+        bad = [c.text(v) for v in values if not parse(v)]
+        if bad:
+            found.append(c.Problem(var, "%s of %s: %s must be %s." % (var, context.get("host"), ", ".join(bad), expected),
+                                   source))
+    if not params.get("k3s_gpu_node_taints"):
+        found.append(c.Problem("k3s_gpu_node_taints", "k3s_gpu_node_taints must not be empty: GPU nodes are tainted so "
+                               "that only pods that tolerate it (and ask for a GPU) run there.", c.SRC_K8S_TAINTS))
+    return found
+
+
+def rule_registry(params, context):
+    """The site registry address (k3s_registry_address or the registry host) is host[:port]."""
+    registry = c.text(context.get("registry"))
+    if not registry or c.is_host_port(registry):
+        return []
+    return [c.Problem("k3s_registry_address", "k3s_registry_address must be host[:port] (is '%s')." % registry,
+                      c.SRC_K3S_REGISTRIES)]
+
+
+RULES = (rule_group, rule_release, rule_server_count, rule_tokens, rule_server_url, rule_cluster_config,
+         rule_cluster_config_equal, rule_extra_config, rule_node_lists, rule_registry)
+
+
+def validate(params, context):
+    """Return the problems (list of Problem) of the k3s role's input on one k3s host.
+
+    :param params: dict of the role's variables (``k3s_*``) as Ansible rendered them; the
+        tokens' values are never printed (only their lengths).
+    :param context: dict with ``host`` (str), ``groups`` (list of str: group_names),
+        ``servers`` (list of str: group k3s_server), ``first_server`` (str, '' when none),
+        ``is_first`` (bool), ``source`` (str: k3s source in effect), ``url`` (str: the
+        server URL in effect), ``registry`` (str: the registry address in effect, '' when
+        none), ``server_configs`` (dict: server name to its k3s_cluster_config),
+        ``cluster_keys``, ``managed_keys``, ``server_flags``, ``agent_flags`` (lists of str,
+        from roles/k3s/vars/main.yml).
+    :returns: list of Problem, empty when the input is acceptable. Never raises on bad values.
+    """
+    problems = []
+    for rule in RULES:
+        problems.extend(rule(params, context))
+    return problems

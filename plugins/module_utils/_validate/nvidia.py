@@ -1,0 +1,127 @@
+# -*- coding: utf-8 -*-
+# Copyright: onprem.stack contributors
+# Apache License 2.0 (see LICENSE)
+"""Validator of the onprem.stack.nvidia role's inventory input."""
+
+from __future__ import absolute_import, division, print_function
+
+__metaclass__ = type
+
+import os
+import re
+
+from ansible_collections.onprem.stack.plugins.module_utils._validate import _common as c
+
+FLAVOURS = ("proprietary", "open")
+TOOLKIT_SOURCES = ("", "repo", "debs", "bundle")
+MODEL_KEYS = ("dest", "bundle", "url", "sha256")
+_BRANCH_RE = re.compile(r"^([0-9]{3})?$")
+_KERNEL_RE = re.compile(r"^([0-9]+\.[0-9]+[0-9A-Za-z.+_~-]*)?$")
+_CHART_VERSION_RE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
+
+
+def _bad(var, expectation, value, source):
+    return c.Problem(var, "Bad nvidia input: %s %s (is '%s')." % (var, expectation, c.text(value)), source)
+
+
+def _scalars(p, context):
+    found = []
+    if not _BRANCH_RE.match(c.text(p.get("nvidia_driver_branch"))):
+        found.append(_bad("nvidia_driver_branch", "must be empty or a driver branch such as 550",
+                          p.get("nvidia_driver_branch"), c.SRC_NVIDIA_DRIVER))
+    if p.get("nvidia_driver_flavour") not in FLAVOURS:
+        found.append(_bad("nvidia_driver_flavour", "proprietary or open", p.get("nvidia_driver_flavour"), c.SRC_NVIDIA_DRIVER))
+    if not isinstance(p.get("nvidia_kernel_release", ""), str) or not _KERNEL_RE.match(p.get("nvidia_kernel_release", "")):
+        found.append(_bad("nvidia_kernel_release", "empty or a kernel release such as 6.12.57+deb13-amd64",
+                          p.get("nvidia_kernel_release"), c.SRC_DEBIAN_KERNEL))
+    for var in ("nvidia_kernel_headers_packages", "nvidia_driver_packages_extra"):
+        bad = [c.text(n) for n in p.get(var) or [] if not isinstance(n, str) or not c.DEBIAN_PACKAGE_RE.match(n)]
+        if bad:
+            found.append(c.Problem(var, "Bad nvidia input: %s must be Debian package names (are %s)." % (var, bad),
+                                   c.SRC_DEBIAN_NAMES))
+    for var in ("nvidia_reboot_timeout", "nvidia_k3s_ready_timeout"):
+        if c.to_int(p.get(var)) <= 0:
+            found.append(_bad(var, "must be seconds > 0", p.get(var), c.SRC_ROLE.format(role="nvidia")))
+    version = p.get("nvidia_device_plugin_version")
+    if not isinstance(version, str) or not _CHART_VERSION_RE.match(version):
+        found.append(_bad("nvidia_device_plugin_version", "must be a chart version such as 0.17.1", version,
+                          c.SRC_NVIDIA_PLUGIN))
+    if not c.is_dns1123_label(p.get("nvidia_device_plugin_namespace")):
+        found.append(_bad("nvidia_device_plugin_namespace", "must be a namespace name (DNS-1123 label)",
+                          p.get("nvidia_device_plugin_namespace"), c.SRC_K8S_NAMES))
+    if not c.is_mapping(p.get("nvidia_device_plugin_values", {})):
+        found.append(c.Problem("nvidia_device_plugin_values", "Bad nvidia input: nvidia_device_plugin_values a mapping "
+                               "(the chart's values; is a %s)." % c.type_name(p.get("nvidia_device_plugin_values")),
+                               c.SRC_NVIDIA_PLUGIN))
+    model_dir = p.get("nvidia_model_dir")
+    if not isinstance(model_dir, str) or not re.match(r"^/.+", model_dir):
+        found.append(c.Problem("nvidia_model_dir", "nvidia_model_dir must be an absolute path on the host; found '%s'."
+                               % c.text(model_dir), c.SRC_ROLE.format(role="nvidia")))
+    return found
+
+
+def _mok(p):
+    key, cert = c.text(p.get("nvidia_mok_key")), c.text(p.get("nvidia_mok_cert"))
+    if bool(key) == bool(cert) and (not key or key.startswith("/")) and (not cert or cert.startswith("/")):
+        return []
+    return [c.Problem("nvidia_mok_key",
+                      "nvidia_mok_key ('%s') and nvidia_mok_cert ('%s') must both be empty or both name files on the "
+                      "host (absolute paths): the private key and certificate of an enrolled Machine Owner Key."
+                      % (key, cert), c.SRC_MOK)]
+
+
+def _toolkit(p, context):
+    found = []
+    source = p.get("nvidia_toolkit_source", "")
+    effective = c.text(context.get("toolkit_source"))
+    if source not in TOOLKIT_SOURCES:
+        found.append(c.Problem("nvidia_toolkit_source", "nvidia_toolkit_source must be empty, repo, debs or bundle (is "
+                               "'%s', in effect '%s')." % (c.text(source), effective), c.SRC_NVIDIA_TOOLKIT))
+    debs_dir = c.text(p.get("nvidia_toolkit_debs_dir"))
+    if effective == "debs" and (not debs_dir or not os.path.isdir(debs_dir)):
+        found.append(c.Problem("nvidia_toolkit_debs_dir", "nvidia_toolkit_source debs needs nvidia_toolkit_debs_dir, a "
+                               "directory on the control node (is '%s')." % debs_dir, c.SRC_NVIDIA_TOOLKIT))
+    if context.get("stack_airgap") and effective == "repo" and c.as_bool(p.get("nvidia_toolkit", True)):
+        found.append(c.Problem("nvidia_toolkit_source", "nvidia_toolkit_source is 'repo' (in effect) but with "
+                               "stack_airgap the repository is not reachable: use bundle or debs.", c.SRC_NVIDIA_TOOLKIT))
+    return found
+
+
+def _model_files(p):
+    found = []
+    files = p.get("nvidia_model_files") or []
+    for idx, item in enumerate(files if c.is_list(files) else [files]):
+        where = "nvidia_model_files[%d]" % idx
+        if not c.is_mapping(item):
+            found.append(c.Problem(where, "%s is a %s; expected a mapping with dest, bundle or url, and sha256."
+                                   % (where, c.type_name(item)), c.SRC_ROLE.format(role="nvidia")))
+            continue
+        dest = item.get("dest", "")
+        where = "%s (dest '%s')" % (where, c.text(dest))
+        if not isinstance(dest, str) or not dest or dest.startswith("/") or c.escapes(dest):
+            found.append(c.Problem("nvidia_model_files[%d].dest" % idx, "%s: expected dest, a relative path under "
+                                   "nvidia_model_dir, without '..'." % where, c.SRC_ROLE.format(role="nvidia")))
+        if ("bundle" in item) == ("url" in item):
+            found.append(c.Problem("nvidia_model_files[%d]" % idx, "%s: expected exactly one of bundle (a path under the "
+                                   "bundle's files/) or url." % where, c.SRC_ROLE.format(role="nvidia")))
+        sha = item.get("sha256")
+        if ("url" in item or "sha256" in item) and not (isinstance(sha, str) and c.SHA256_RE.match(sha)):
+            found.append(c.Problem("nvidia_model_files[%d].sha256" % idx, "%s: expected sha256 (64 lowercase hex digits; "
+                                   "required with url), found '%s'." % (where, c.text(sha)), c.SRC_SHA256))
+        unknown = c.unknown_keys(item, MODEL_KEYS)
+        if unknown:
+            found.append(c.Problem("nvidia_model_files[%d]" % idx, "%s: unknown keys %s (known keys: %s)."
+                                   % (where, ", ".join(unknown), ", ".join(MODEL_KEYS)), c.SRC_ROLE.format(role="nvidia")))
+    return found
+
+
+def validate(params, context):
+    """Return the problems (list of Problem) of the nvidia role's input on one GPU host.
+
+    :param params: dict of the role's variables (``nvidia_*``) as Ansible rendered them.
+    :param context: dict with ``toolkit_source`` (str: the container toolkit source in
+        effect, ``_nvidia_toolkit_source``) and ``stack_airgap`` (bool).
+    :returns: list of Problem, empty when the input is acceptable. Reads the control node's
+        file system (nvidia_toolkit_debs_dir); never raises on bad values.
+    """
+    return _scalars(params, context) + _mok(params) + _toolkit(params, context) + _model_files(params)
