@@ -60,6 +60,22 @@ def _scalars(p, context):
     return found
 
 
+def _node_taints(p):
+    """nvidia_node_taints: null (the rule of docs/gpu.md) or a list of taints as k3s' node-taint takes them."""
+    value = p.get("nvidia_node_taints")
+    if value is None:
+        return []
+    if not c.is_list(value):
+        return [c.Problem("nvidia_node_taints", "Bad nvidia input: nvidia_node_taints must be null (the GPU taint rule) "
+                          "or a list of taints key[=value]:NoSchedule|PreferNoSchedule|NoExecute, [] for none "
+                          "(is a %s: '%s')." % (c.type_name(value), c.text(value)), c.SRC_K8S_TAINTS)]
+    bad = [c.text(t) for t in value if c.parse_k8s_taint(t) is None]
+    if bad:
+        return [c.Problem("nvidia_node_taints", "Bad nvidia input: nvidia_node_taints entries must be "
+                          "key[=value]:NoSchedule|PreferNoSchedule|NoExecute (are %s)." % bad, c.SRC_K8S_TAINTS)]
+    return []
+
+
 def _mok(p):
     key, cert = c.text(p.get("nvidia_mok_key")), c.text(p.get("nvidia_mok_cert"))
     if bool(key) == bool(cert) and (not key or key.startswith("/")) and (not cert or cert.startswith("/")):
@@ -124,4 +140,4 @@ def validate(params, context):
     :returns: list of Problem, empty when the input is acceptable. Reads the control node's
         file system (nvidia_toolkit_debs_dir); never raises on bad values.
     """
-    return _scalars(params, context) + _mok(params) + _toolkit(params, context) + _model_files(params)
+    return _scalars(params, context) + _node_taints(params) + _mok(params) + _toolkit(params, context) + _model_files(params)
