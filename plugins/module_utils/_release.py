@@ -27,7 +27,8 @@ except ImportError:  # pragma: no cover
     HAS_YAML = False
 
 from ansible_collections.onprem.stack.plugins.module_utils._helm import MASK, PENDING, HelmError
-from ansible_collections.onprem.stack.plugins.module_utils._values import SECRET_KEY_RE
+from ansible_collections.onprem.stack.plugins.module_utils._values import (
+    is_secret_path, mask_secrets, mask_url_passwords)
 
 # The chart record in each revision's description (see marker()).
 MARKER = "onprem.stack.helm_release:"
@@ -172,7 +173,8 @@ def same_value(a, b):
 
 
 def values_reasons(before, after, path=()):
-    """One reason per leaf that differs between two values trees."""
+    """One reason (str) per leaf that differs between two values trees (dicts), each value
+    shown as JSON after :func:`mask_secrets` (secret-like keys and URL passwords masked)."""
     if isinstance(before, dict) and isinstance(after, dict):
         out = []
         for key in sorted(set(before) | set(after)):
@@ -194,9 +196,12 @@ def values_reasons(before, after, path=()):
 
 
 def _masked_show(path, value):
-    if any(SECRET_KEY_RE.search(str(p)) for p in path if not isinstance(p, int)):
+    """``value`` at ``path`` as a reason shows it: a masked leaf as a bare ``********``,
+    anything else as JSON after mask_secrets."""
+    secret = is_secret_path(path)
+    if secret and not isinstance(value, (dict, list, bool)) and value is not None:
         return MASK
-    return _show(value)
+    return _show(mask_secrets(value, secret))
 
 
 def manifest_reasons(before, after, ignore=()):
@@ -261,8 +266,9 @@ def crds_changed(chart, state):
 
 
 def redact_manifest(text):
-    """The manifest with every value of the ``data`` and ``stringData`` of Secrets replaced by
-    ``<redacted>``; other documents unchanged."""
+    """The manifest (str) with every value of the ``data`` and ``stringData`` of Secrets
+    replaced by ``<redacted>`` and, in the other documents, the password of every URL
+    masked (:func:`mask_url_passwords`: a database URL in a ConfigMap or an env value)."""
     docs = re.split(r"(?m)^---[ \t]*$", normalise_manifest(text))
     out = []
     for doc in docs:
@@ -276,28 +282,25 @@ def redact_manifest(text):
                     obj[field] = dict((k, "<redacted>") for k in obj[field])
             comments = "".join(line + "\n" for line in doc.strip().splitlines() if line.startswith("#"))
             doc = "\n" + comments + yaml.safe_dump(obj, default_flow_style=False, sort_keys=False)
+        else:
+            doc = mask_url_passwords(doc)
         out.append(doc.rstrip("\n"))
     # Each document lost its trailing newline above: the separators go on lines of their own.
     return "\n---".join(out).strip() + "\n"
 
 
-def _masked_values(values, path=()):
-    if isinstance(values, dict):
-        return dict((k, MASK if SECRET_KEY_RE.search(str(k)) and not isinstance(v, (dict, list))
-                     else _masked_values(v, path + (k,))) for k, v in values.items())
-    if isinstance(values, list):
-        return [_masked_values(v, path) for v in values]
-    return values
-
-
 def make_diff(name, state, values, manifest):
+    """helm_release's diff (list of two {before_header, after_header, before, after}):
+    the user values (YAML, :func:`mask_secrets` applied) and the manifest
+    (:func:`redact_manifest`) of ``state`` (ReleaseState or None) and of the desired
+    ``values`` (dict) and ``manifest`` (str)."""
     before_values = state.values if state else {}
     before_manifest = state.manifest if state else ""
     label = "revision %d" % state.revision if state else "not installed"
     return [
         {"before_header": "%s values (%s)" % (name, label), "after_header": "%s values (desired)" % name,
-         "before": yaml.safe_dump(_masked_values(before_values), default_flow_style=False) if before_values else "",
-         "after": yaml.safe_dump(_masked_values(values), default_flow_style=False) if values else ""},
+         "before": yaml.safe_dump(mask_secrets(before_values), default_flow_style=False) if before_values else "",
+         "after": yaml.safe_dump(mask_secrets(values), default_flow_style=False) if values else ""},
         {"before_header": "%s manifest (%s)" % (name, label), "after_header": "%s manifest (desired)" % name,
          "before": redact_manifest(before_manifest) if before_manifest else "",
          "after": redact_manifest(manifest)},

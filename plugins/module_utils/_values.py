@@ -4,7 +4,8 @@
 """User values as helm_release merges them: values files in order, then ``values``, then
 ``set_values`` entries parsed as helm's ``--set``/``--set-string``/``--set-json``/
 ``--set-file`` would parse them (helm/helm pkg/strvals), normalised through JSON as helm
-stores them; and which leaves are secrets (shown masked).
+stores them; and which leaves are secrets: :func:`mask_secrets` is the one masking every
+module applies to values it returns (reasons, diffs, helm_release_info's values).
 """
 
 from __future__ import absolute_import, division, print_function
@@ -15,6 +16,8 @@ import copy
 import json
 import re
 
+from ansible_collections.onprem.stack.plugins.module_utils._helm import MASK
+
 try:
     import yaml
     HAS_YAML = True
@@ -23,6 +26,10 @@ except ImportError:  # pragma: no cover
 
 # Keys whose values are shown masked in reasons and diffs.
 SECRET_KEY_RE = re.compile(r"pass|secret|token|key|credential|cert|jwt|auth|dsn|salt|cookie|private", re.I)
+# A URL's userinfo password, RFC 3986 section 3.2.1: ``scheme://user:password@host``. The
+# user has no ":"; the password runs to the last "@" of the authority (which ends at the
+# first "/", "?", "#"), so an unencoded "@" in it is masked too.
+_URL_PASSWORD_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*://[^:/?#@\s]*:)([^/?#\s]+)@")
 
 
 class ValuesError(Exception):
@@ -208,7 +215,10 @@ def value_strings(obj):
 
 
 def secret_leaves(obj, secret=False):
-    """The string leaves of ``obj`` under a key matching SECRET_KEY_RE."""
+    """The strings of ``obj`` (a values tree) that :func:`mask_secrets` hides: the
+    non-empty string leaves under a key matching SECRET_KEY_RE, and the password of every
+    URL in any other string leaf (for ``module.no_log_values``, so they stay hidden in
+    every output, error messages included)."""
     if isinstance(obj, dict):
         for key, value in obj.items():
             yield from secret_leaves(value, secret or bool(SECRET_KEY_RE.search(str(key))))
@@ -217,3 +227,45 @@ def secret_leaves(obj, secret=False):
             yield from secret_leaves(value, secret)
     elif secret and isinstance(obj, str) and obj:
         yield obj
+    elif isinstance(obj, str):
+        yield from url_passwords(obj)
+
+
+def mask_url_passwords(text):
+    """``text`` (str) with the password of every URL carrying one
+    (``scheme://user:pass@host``, also inside a longer string) replaced by ``********``
+    (``scheme://user:********@host``); URLs without a password are unchanged. The URL
+    syntax is RFC 3986 section 3.2 (authority, userinfo)."""
+    return _URL_PASSWORD_RE.sub(lambda m: m.group(1) + MASK + "@", text)
+
+
+def url_passwords(text):
+    """The passwords (list of str) of the URLs in ``text`` (str) that carry one (see
+    :func:`mask_url_passwords`)."""
+    return [m.group(2) for m in _URL_PASSWORD_RE.finditer(text)]
+
+
+def is_secret_path(path):
+    """Whether a values path (sequence of str keys and int list indices) passes through a
+    key matching SECRET_KEY_RE."""
+    return any(SECRET_KEY_RE.search(p) for p in path if not isinstance(p, int))
+
+
+def mask_secrets(obj, secret=False):
+    """A copy of a values tree (dict/list of str, int, float, bool, None, as read from
+    JSON) as every module shows it: each string or number under a key matching
+    SECRET_KEY_RE (at any depth above it), or everywhere when ``secret`` is true, becomes
+    ``********``; booleans and None stay (they say nothing secret, and Ansible never masks
+    them); every other string has its URL passwords masked (:func:`mask_url_passwords`).
+    ``obj`` itself is not changed."""
+    if isinstance(obj, dict):
+        return dict((k, mask_secrets(v, secret or bool(SECRET_KEY_RE.search(str(k))))) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return [mask_secrets(v, secret) for v in obj]
+    if isinstance(obj, bool) or obj is None:
+        return obj
+    if secret:
+        return MASK
+    if isinstance(obj, str):
+        return mask_url_passwords(obj)
+    return obj

@@ -48,10 +48,13 @@ description:
   - Helm installs a chart's C(crds/) on the first install only and never upgrades them.
     With O(crds=upgrade), changed CRDs are applied server-side with kubectl before the upgrade.
   - Values under keys that look secret (names containing C(password), C(secret),
-    C(token), C(key), C(credential), C(cert), C(jwt), C(auth), C(dsn), C(salt)) are
-    masked in every output; other values are shown in RV(changed_reasons) and the diff.
-    C(data) and C(stringData) of Secrets are always redacted from the diff. Prefer an
-    existing Secret (created by the platform role) over secrets in values.
+    C(token), C(key), C(credential), C(cert), C(jwt), C(auth), C(dsn), C(salt)), at any
+    depth below such a key, are masked as C(********) in every output, and so is the
+    password of any URL with one (C(postgresql://app:pw@db/app) is shown as
+    C(postgresql://app:********@db/app), RFC 3986 userinfo) wherever it appears in the
+    values or in a rendered manifest; other values are shown in RV(changed_reasons) and
+    the diff. C(data) and C(stringData) of Secrets are always redacted from the diff.
+    Prefer an existing Secret (created by the platform role) over secrets in values.
   - Templates that render differently on every run (C(randAlphaNum), C(now),
     C(.Release.Revision)) make every run report a manifest change; C(.Release.IsUpgrade)
     changes once, from the install to the first upgrade.
@@ -72,7 +75,7 @@ attributes:
     support: full
     description:
       - Returns the user values and the manifest before and after, with the C(data) and
-        C(stringData) of Secrets and secret-looking values redacted.
+        C(stringData) of Secrets, secret-looking values and URL passwords redacted.
 options:
   chart:
     description:
@@ -256,7 +259,10 @@ app_version:
   returned: always
   type: str
 changed_reasons:
-  description: Why the release changed or would change, one entry per difference.
+  description:
+    - Why the release changed or would change, one entry per difference.
+    - Values under secret-looking keys are shown as C(********), URL passwords as
+      C(scheme://user:********@host).
   returned: always
   type: list
   elements: str
@@ -270,7 +276,10 @@ commands:
   type: list
   elements: list
 diff:
-  description: Values and manifest before and after (diff mode), secrets redacted.
+  description:
+    - Values and manifest before and after (diff mode). C(data) and C(stringData) of
+      Secrets are C(<redacted>); values under secret-looking keys and URL passwords
+      (in the values and the manifest) are C(********).
   returned: when diff mode is on and there is a change
   type: list
   elements: dict

@@ -17,8 +17,15 @@ description:
     -o json) and returns its status, revision history, user values and the sha256 of its
     manifest, which is what M(onprem.stack.helm_release) compares with the chart it is given.
   - Read-only. A release that does not exist is not an error (RV(exists) is false).
-  - "The user values are returned as helm stores them and may hold secrets: register the
-    result with C(no_log: true) where they do. The manifest itself is not returned."
+  - The user values are returned as helm stores them, masked as
+    M(onprem.stack.helm_release) masks them in its reasons and diff - values under
+    secret-looking keys (C(password), C(secret), C(token), C(key), C(credential), C(cert),
+    C(jwt), C(auth), C(dsn), C(salt), ...) and at any depth below one are C(********), and
+    every URL password is masked (C(postgresql://app:********@db/app)) - so they are
+    meant for reading what is deployed, not for reusing secrets. The manifest itself is
+    not returned.
+  - "A value that is secret under an ordinary key and not in a URL is not recognised:
+    register the result with C(no_log: true) where values may hold such secrets."
 author:
   - onprem.stack contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -92,7 +99,9 @@ history:
       description: helm's description (for revisions written by helm_release, the chart record).
       type: str
 values:
-  description: User values of the last revision (C(helm get values)); may hold secrets.
+  description:
+    - User values of the last revision (C(helm get values)), values under secret-looking
+      keys replaced by C(********) and URL passwords masked (C(scheme://user:********@host)).
   returned: always
   type: dict
 manifest_sha256:
@@ -128,6 +137,7 @@ from ansible_collections.onprem.stack.plugins.module_utils._argspec import (
     helm_argument_spec, kubeconfig_argument_spec, release_argument_spec)
 from ansible_collections.onprem.stack.plugins.module_utils._helm import Cluster, Helm, HelmError
 from ansible_collections.onprem.stack.plugins.module_utils._release import ReleaseState, manifest_sha256, utc_now
+from ansible_collections.onprem.stack.plugins.module_utils._values import mask_secrets
 
 
 def main():
@@ -148,7 +158,7 @@ def main():
             history = helm.history(cluster, p["name"], max(1, p["history_max"]))
             last = history[-1] if history else {}
             result.update(exists=state.status != "uninstalled", status=state.status, revision=state.revision,
-                          history=history, values=state.values, manifest_sha256=manifest_sha256(state.manifest),
+                          history=history, values=mask_secrets(state.values), manifest_sha256=manifest_sha256(state.manifest),
                           chart=last.get("chart", ""), app_version=last.get("app_version", ""),
                           description=state.description)
             if state.pending:
