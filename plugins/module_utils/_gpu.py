@@ -8,7 +8,7 @@ the tests); paths in the arguments and results are as on the host, without ``roo
 
 Sources and their formats:
 
-- PCI devices: ``/sys/bus/pci/devices/<address>/{vendor,device,class,numa_node,driver}``
+- PCI devices (GPUs, NVSwitches): ``/sys/bus/pci/devices/<address>/{vendor,device,class,numa_node,driver}``
   (Linux ``Documentation/ABI/testing/sysfs-bus-pci``; ``drivers/pci/pci-sysfs.c``
   writes ``vendor``/``device`` as ``0x%04x``, ``class`` as ``0x%06x``, ``numa_node``
   as ``%d``, -1 when the platform has no NUMA information; ``driver`` is a symbolic
@@ -43,6 +43,12 @@ NVIDIA_VENDOR = 0x10DE
 # PCI base class 0x03 (display controller), subclasses 0x00 (VGA compatible) and
 # 0x02 (3D controller). 0x0403 (the GPU's HDMI/DP audio function) is not a GPU.
 GPU_CLASSES = (0x0300, 0x0302)
+# NVSwitch: NVIDIA's PCI functions of class 0x0680 ("Bridge: other bridge device"), e.g.
+# 10de:1af1 "GA100 [A100 NVSwitch]" (six on HGX A100) and 10de:22a3 "GH100 [H100
+# NVSwitch]" (four on HGX H100/H200), as pci.ids names them and lspci -nn shows them
+# ("Bridge [0680]"). The NVSwitches of HGX B200-class boards are not PCIe devices of the
+# host (NVIDIA Fabric Manager User Guide, "NVSwitch-Based Systems").
+NVSWITCH_CLASSES = (0x0680,)
 EFI_GLOBAL_GUID = "8be4df61-93ca-11d2-aa0d-00e098032b8c"
 QUERY_GPU_FIELDS = ("pci.bus_id", "name", "memory.total", "uuid", "driver_version")
 NVIDIA_SMI_QUERY_ARGS = ["--query-gpu=" + ",".join(QUERY_GPU_FIELDS), "--format=csv,noheader,nounits"]
@@ -165,6 +171,27 @@ def pci_gpus(root):
         does not exist (not Linux, or no sysfs).
     :raises GpuFactsError: an attribute exists but cannot be read.
     """
+    return pci_nvidia_devices(root, GPU_CLASSES)
+
+
+def pci_nvswitches(root):
+    """The NVIDIA NVSwitches in ``/sys/bus/pci/devices`` below ``root``: vendor 0x10de
+    and class 0x0680xx (:data:`NVSWITCH_CLASSES`). A host with any needs NVIDIA Fabric
+    Manager before CUDA initialises (NVIDIA Fabric Manager User Guide).
+
+    :returns: list of dict as :func:`pci_gpus`, sorted by PCI address; empty without sysfs.
+    :raises GpuFactsError: an attribute exists but cannot be read.
+    """
+    return pci_nvidia_devices(root, NVSWITCH_CLASSES)
+
+
+def pci_nvidia_devices(root, classes):
+    """The NVIDIA (vendor 0x10de) PCI functions below ``root`` whose ``class`` has one of
+    ``classes`` (tuple of int, base class and subclass such as 0x0302) as its top 16 bits.
+
+    :returns: list of dict as :func:`pci_gpus`, sorted by PCI address.
+    :raises GpuFactsError: an attribute exists but cannot be read.
+    """
     base = "/sys/bus/pci/devices"
     try:
         names = os.listdir(host_path(root, base))
@@ -177,7 +204,7 @@ def pci_gpus(root):
         dev = base + "/" + name
         vendor = _hex(read_text(root, dev + "/vendor"))
         pci_class = _hex(read_text(root, dev + "/class"))
-        if vendor != NVIDIA_VENDOR or pci_class is None or pci_class >> 8 not in GPU_CLASSES:
+        if vendor != NVIDIA_VENDOR or pci_class is None or pci_class >> 8 not in classes:
             continue
         device = _hex(read_text(root, dev + "/device"))
         driver_link = host_path(root, dev + "/driver")

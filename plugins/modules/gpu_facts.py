@@ -20,6 +20,11 @@ description:
     (3D controller) as its top 16 bits, with C(device), C(class), C(numa_node) and the
     name of the C(driver) link. The GPU's audio function (class C(0x0403)) is not a GPU.
     Format: Linux C(Documentation/ABI/testing/sysfs-bus-pci)."
+  - "NVSwitches: the same for class C(0x0680) (other bridge device), as HGX A100
+    (six, C(10de:1af1)) and HGX H100/H200 boards (four, C(10de:22a3)) show theirs (pci.ids).
+    A host with NVSwitches needs NVIDIA Fabric Manager of the driver's branch before CUDA
+    initialises (NVIDIA Fabric Manager User Guide); the NVSwitches of HGX B200-class
+    boards are not PCIe devices of the host and are not found here."
   - "Driver: C(/proc/driver/nvidia/version), whose first line is
     C(NVRM version: NVIDIA UNIX [Open ]Kernel Module [for <arch>]  <version>  ...)
     (NVIDIA driver README, chapter I(Using the /proc File System Interface));
@@ -164,6 +169,42 @@ ansible_facts:
           description: Whether there is at least one NVIDIA GPU.
           returned: always
           type: bool
+        nvswitches:
+          description: The NVIDIA NVSwitch PCI functions (class C(0x0680)), sorted by PCI address.
+          returned: always
+          type: list
+          elements: dict
+          contains:
+            pci_address:
+              description: PCI address as sysfs names the device.
+              type: str
+              sample: "0000:05:00.0"
+            vendor_id:
+              description: PCI vendor id, C(0x10de).
+              type: str
+            device_id:
+              description: PCI device id (C(0x22a3) GH100 NVSwitch, C(0x1af1) GA100 NVSwitch).
+              type: str
+              sample: "0x22a3"
+            class:
+              description: PCI class code.
+              type: str
+              sample: "0x068000"
+            numa_node:
+              description: NUMA node; null when the platform reports none.
+              type: int
+            driver:
+              description: Name of the bound driver (C(nvidia-nvswitch) where one is bound); null when none.
+              type: str
+        nvswitch_count:
+          description: Number of NVSwitches found.
+          returned: always
+          type: int
+          sample: 4
+        fabric_manager_needed:
+          description: Whether the host has NVSwitches, so that NVIDIA Fabric Manager must run before CUDA initialises.
+          returned: always
+          type: bool
         driver_loaded:
           description: Whether the NVIDIA kernel module is loaded (C(/proc/driver/nvidia/version) or C(/sys/module/nvidia) exists).
           returned: always
@@ -253,7 +294,7 @@ from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.onprem.stack.plugins.module_utils._gpu import (
     NVIDIA_SMI_CUDA_ARGS, NVIDIA_SMI_QUERY_ARGS, GpuFactsError, command_error, host_path, kernel_headers,
-    parse_driver_version, parse_pci_address, parse_query_gpu, parse_query_header, pci_gpus, read_text,
+    parse_driver_version, parse_pci_address, parse_query_gpu, parse_query_header, pci_gpus, pci_nvswitches, read_text,
     mok_enrolled, secure_boot)
 
 
@@ -317,6 +358,7 @@ def _query_nvidia_smi(module, path, gpus):
 def _gather(module, root):
     """The onprem_gpu fact (dict). Raises GpuFactsError."""
     gpus = pci_gpus(root)
+    nvswitches = pci_nvswitches(root)
     for gpu in gpus:
         gpu.update(name=None, memory_mib=None, uuid=None)
     proc_version = read_text(root, "/proc/driver/nvidia/version")
@@ -339,6 +381,9 @@ def _gather(module, root):
         "gpus": gpus,
         "count": len(gpus),
         "present": bool(gpus),
+        "nvswitches": nvswitches,
+        "nvswitch_count": len(nvswitches),
+        "fabric_manager_needed": bool(nvswitches),
         "driver_loaded": driver_loaded,
         "driver_version": version if driver_loaded else None,
         "driver_flavour": driver["flavour"] if driver_loaded else None,
