@@ -9,7 +9,7 @@
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 dir=$root/.cache/molecule-ssh
-mkdir -p -m 0700 "$dir"
+mkdir -p "$dir" && chmod 0700 "$dir"
 [ -s "$dir/id_ed25519" ] || ssh-keygen -q -t ed25519 -N '' -C onprem-molecule -f "$dir/id_ed25519"
 config=$(cat <<CONFIG
 # Written by scripts/molecule-ssh.sh: the Molecule scenarios' podman hosts, reached by name.

@@ -33,7 +33,6 @@ sys.path.insert(0, str(REPO / "tests" / "functional"))
 from test_bad_inventory import BASE_VARS, CASES, inventory_for  # noqa: E402  pylint: disable=wrong-import-position
 
 
-
 @pytest.fixture(scope="module", autouse=True)
 def _plugin_loader():
     """Ansible's collection loader, as ansible-playbook installs it (the templar finds onprem.stack's
@@ -49,6 +48,7 @@ def _forget_collections() -> None:
     """Drop the modules imported from ansible_collections (the loader imports them again its way)."""
     for name in [n for n in sys.modules if n == "ansible_collections" or n.startswith("ansible_collections.")]:
         del sys.modules[name]
+
 
 # The CI host's facts (Debian 12: PostgreSQL 15 without pgvector, from PGDG).
 FACTS = {"distribution": "Debian", "distribution_major_version": "12", "distribution_version": "12.9",

@@ -16,7 +16,11 @@ __metaclass__ = type
 import os
 import re
 
-import yaml
+try:
+    import yaml
+    HAS_YAML = True
+except ImportError:  # pragma: no cover - PyYAML comes with ansible-core on the controller
+    HAS_YAML = False
 
 from ansible_collections.onprem.stack.plugins.module_utils._validate import _common as c
 
@@ -86,6 +90,8 @@ def _chart(where, chart, version, base_dir):
             chart_yaml = path + "/Chart.yaml"
             if not os.path.isfile(chart_yaml):
                 add("chart directory %s has no Chart.yaml: expected a chart directory" % path)
+            elif version and not HAS_YAML:
+                add("cannot read %s: PyYAML (python3-yaml) is missing on the control node" % chart_yaml)
             elif version:
                 with open(chart_yaml, encoding="utf-8") as handle:
                     local = c.text((yaml.safe_load(handle) or {}).get("version", ""))

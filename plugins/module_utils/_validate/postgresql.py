@@ -12,7 +12,11 @@ import json
 import os
 import re
 
-import yaml
+try:
+    import yaml
+    HAS_YAML = True
+except ImportError:  # pragma: no cover - PyYAML comes with ansible-core on the controller
+    HAS_YAML = False
 
 from ansible_collections.onprem.stack.plugins.module_utils._validate import _common as c
 
@@ -30,7 +34,10 @@ def airgap_os(vars_dir):
 
     :param vars_dir: the role's ``vars`` directory (str); reads its ``<Distribution>-<major>.yml``.
     :returns: list of str such as ``Debian 13 (PostgreSQL 17)``, sorted by file name.
+    :raises ImportError: without PyYAML (not on a control node: ansible-core requires it).
     """
+    if not HAS_YAML:
+        raise ImportError("PyYAML (python3-yaml) is needed to read %s" % vars_dir)
     found = []
     for path in sorted(glob.glob(os.path.join(vars_dir, "*-*.yml"))):
         with open(path, encoding="utf-8") as handle:
