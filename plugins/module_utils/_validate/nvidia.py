@@ -34,7 +34,7 @@ def _scalars(p, context):
     if not isinstance(p.get("nvidia_kernel_release", ""), str) or not _KERNEL_RE.match(p.get("nvidia_kernel_release", "")):
         found.append(_bad("nvidia_kernel_release", "empty or a kernel release such as 6.12.57+deb13-amd64",
                           p.get("nvidia_kernel_release"), c.SRC_DEBIAN_KERNEL))
-    for var in ("nvidia_kernel_headers_packages", "nvidia_driver_packages_extra"):
+    for var in ("nvidia_kernel_headers_packages", "nvidia_driver_packages_extra", "nvidia_fabricmanager_packages"):
         bad = [c.text(n) for n in p.get(var) or [] if not isinstance(n, str) or not c.DEBIAN_PACKAGE_RE.match(n)]
         if bad:
             found.append(c.Problem(var, "Bad nvidia input: %s must be Debian package names (are %s)." % (var, bad),
