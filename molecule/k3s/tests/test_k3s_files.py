@@ -115,6 +115,25 @@ def test_units_verify_and_stay_stopped(host):
     assert host.service(unit).is_running == started
 
 
+def test_proxy_environment(host):
+    """The agent (k3s_proxy set) has its unit's environment file 0600 with the proxy and a NO_PROXY that keeps
+    cluster, servers and registry off the proxy; the unit reads it; the servers (no proxy) have none."""
+    unit = "k3s.service" if _server(host) else "k3s-agent.service"
+    env_file = "/etc/systemd/system/%s.env" % unit
+    assert "EnvironmentFile=-%s" % env_file in host.file("/etc/systemd/system/" + unit).content_string
+    if _server(host):
+        assert not host.file(env_file).exists
+        return
+    assert onprem_verify.owner_mode(host, env_file) == ("root", "root", "0600")
+    values = dict(line.split("=", 1) for line in host.file(env_file).content_string.splitlines()
+                  if line and not line.startswith("#"))
+    assert values["HTTPS_PROXY"] == "http://k3s:proxy-pw@proxy.site.test:3128"
+    no_proxy = values["NO_PROXY"].split(",")
+    for entry in ["localhost", "127.0.0.0/8", "10.42.0.0/16", "10.43.0.0/16", ".svc", ".cluster.local",
+                  FIRST, "k3s-api.site.test", "registry.site.test", ".site.test"]:
+        assert entry in no_proxy, (entry, no_proxy)
+
+
 @pytest.mark.parametrize("path", ["/etc/sysctl.d/90-k3s.conf", "/etc/modules-load.d/k3s.conf"])
 def test_kernel_settings(host, path):
     """Sysctls and modules k3s needs are configured (modules built into the kernel are tolerated)."""
