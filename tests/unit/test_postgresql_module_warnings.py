@@ -71,7 +71,7 @@ def _stand_in(name, value):
 
 def test_tasks_found():
     """The parser finds the role's community.postgresql tasks (a broken parser must not pass)."""
-    modules = {module for _, module, _ in TASKS}
+    modules = {task[1] for task in TASKS}
     assert {"postgresql_user", "postgresql_db", "postgresql_ext", "postgresql_query", "postgresql_ping",
             "postgresql_pg_hba"} <= modules, modules
 
