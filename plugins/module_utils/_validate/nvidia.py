@@ -46,6 +46,14 @@ def _scalars(p, context):
     if not isinstance(version, str) or not _CHART_VERSION_RE.match(version):
         found.append(_bad("nvidia_device_plugin_version", "must be a chart version such as 0.17.1", version,
                           c.SRC_NVIDIA_PLUGIN))
+    url = p.get("nvidia_device_plugin_chart_url", "https://")
+    if not isinstance(url, str) or not url.startswith("https://") or url.strip() != url:
+        found.append(_bad("nvidia_device_plugin_chart_url", "must be an https:// URL of the chart archive", url,
+                          c.SRC_NVIDIA_PLUGIN))
+    sha = p.get("nvidia_device_plugin_chart_sha256", "")
+    if sha not in ("", None) and not (isinstance(sha, str) and c.SHA256_RE.match(sha)):
+        found.append(_bad("nvidia_device_plugin_chart_sha256", "must be empty or a sha256 (64 lowercase hex digits)",
+                          sha, c.SRC_SHA256))
     if not c.is_dns1123_label(p.get("nvidia_device_plugin_namespace")):
         found.append(_bad("nvidia_device_plugin_namespace", "must be a namespace name (DNS-1123 label)",
                           p.get("nvidia_device_plugin_namespace"), c.SRC_K8S_NAMES))
