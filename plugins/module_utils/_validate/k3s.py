@@ -25,6 +25,7 @@ DEFAULT_SERVICE_CIDR = "10.43.0.0/16"
 _TOKEN_RE = re.compile(r"^[!-~]+$")
 _KUBELET_ARG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*=.*$")
 _TLS_SAN_RE = re.compile(r"^[A-Za-z0-9.:*-]+$")
+_HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$")
 # HTTP proxy of the k3s units (the environment file k3s reads: docs.k3s.io/advanced,
 # "Configuring an HTTP proxy"). k3s, containerd and the kubelet are Go programs: the URLs
 # are read by golang.org/x/net/http/httpproxy (FromEnvironment, parseProxy) and used by
@@ -116,18 +117,40 @@ def rule_tokens(params, context):
                       "k3s token format (docs.k3s.io/cli/token)")]
 
 
+def is_server_url(value):
+    """True when ``value`` (str) is ``https://host[:port][/]``, the URL k3s' ``--server`` takes
+    (docs.k3s.io/cli/agent): host a DNS name, an IPv4 address or a bracketed IPv6 address
+    (RFC 3986 section 3.2.2: ``https://[fd00::1]:6443``), port 1-65535."""
+    match = re.match(r"^https://(\[(?P<v6>[^\]]+)\]|(?P<host>[^/:\[\]]+))(:(?P<port>[0-9]+))?/?$", value) \
+        if isinstance(value, str) else None
+    if not match or (match.group("port") is not None and not c.is_port(match.group("port"))):
+        return False
+    if match.group("v6") is not None:
+        return ":" in match.group("v6") and c.is_ip_address(match.group("v6"))
+    return bool(_HOST_RE.match(match.group("host")))
+
+
 def rule_server_url(params, context):
     """Every host but the first server joins one: a server exists and the URL is https://host[:port]."""
     if context.get("is_first"):
         return []
     url = c.text(context.get("url"))
-    if context.get("first_server") and c.is_https_server_url(url):
+    if context.get("first_server") and is_server_url(url):
         return []
     return [c.Problem("k3s_server_url",
                       "%s would join a k3s cluster but has no server to join: group k3s_server has %d hosts and the "
-                      "server URL is '%s' (k3s_server_url, default https://<first k3s_server>:6443). A node must "
-                      "never start without one (it would form a cluster of its own)."
-                      % (context.get("host"), len(_servers(context)), url), c.SRC_K3S_AGENT)]
+                      "server URL is '%s' (k3s_server_url, default https://<first k3s_server>:<k3s_api_port>, an IPv6 "
+                      "address in brackets: https://[fd00::1]:6443). A node must never start without one (it would "
+                      "form a cluster of its own)." % (context.get("host"), len(_servers(context)), url),
+                      c.SRC_K3S_AGENT)]
+
+
+def rule_api_port(params, context):
+    """k3s_api_port is a TCP port (k3s https-listen-port)."""
+    if c.is_port(params.get("k3s_api_port", 6443)) and not isinstance(params.get("k3s_api_port", 6443), bool):
+        return []
+    return [c.Problem("k3s_api_port", "k3s_api_port must be a TCP port 1-65535 (is '%s'); it is k3s' https-listen-port."
+                      % c.text(params.get("k3s_api_port")), c.SRC_K3S_SERVER)]
 
 
 def rule_cluster_config(params, context):
@@ -305,7 +328,7 @@ def rule_proxy(params, context):
     return found
 
 
-RULES = (rule_group, rule_release, rule_server_count, rule_tokens, rule_server_url, rule_cluster_config,
+RULES = (rule_group, rule_release, rule_server_count, rule_tokens, rule_server_url, rule_api_port, rule_cluster_config,
          rule_cluster_config_equal, rule_extra_config, rule_node_lists, rule_registry, rule_proxy)
 
 
