@@ -156,8 +156,8 @@ def k3s_node_ready(value, version, since=None):
         return {"ready": False, "reason": "node %s: Ready condition is %s" % (name, ready[0].get("status"))}
     kubelet = (status.get("nodeInfo") or {}).get("kubeletVersion", "")
     if _kubernetes_version(kubelet) != want:
-        return {"ready": False, "reason": "node %s runs kubelet %s, not yet v%s (%s)" % (name, kubelet or "(none)", want,
-                                                                                       version)}
+        reason = "node %s runs kubelet %s, not yet v%s (%s)" % (name, kubelet or "(none)", want, version)
+        return {"ready": False, "reason": reason}
     if restart is not None:
         heartbeat = ready[0].get("lastHeartbeatTime") or ""
         times = [_time("node %s" % name, "Ready lastHeartbeatTime", heartbeat)] if heartbeat else []

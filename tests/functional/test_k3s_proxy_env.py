@@ -19,8 +19,8 @@ PROXY = {"http_proxy": "http://bob:s3cret-pw@proxy.corp:3128", "https_proxy": "h
 
 def _run(tmp_path: Path, proxy: dict):
     inventory = {"all": {"children": {
-        "k3s_server": {"hosts": {"localhost": {"ansible_connection": "local", "ansible_python_interpreter": sys.executable,
-                                                "k3s_node_ip": "192.0.2.11"},
+        "k3s_server": {"hosts": {"localhost": {"ansible_connection": "local", "k3s_node_ip": "192.0.2.11",
+                                               "ansible_python_interpreter": sys.executable},
                                  "s2": {"ansible_host": "192.0.2.12"}, "s3": {"ansible_host": "fd00::13"}}},
         "registry": {"hosts": {"reg1": {"ansible_host": "192.0.2.50", "registry_port": 5000}}}}}}
     (tmp_path / "inventory.yml").write_text(yaml.safe_dump(inventory))

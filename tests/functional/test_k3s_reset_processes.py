@@ -34,7 +34,7 @@ def test_reset_kills_the_shims_process_trees(tmp_path):
     shutil.copy("/bin/sh", shim)
     script = f"sh -c 'sleep 600 & echo $! >> {pids}; wait' & echo $! >> {pids}; wait"
     proc = subprocess.Popen([str(shim), "-c", script], start_new_session=True)
-    for _ in range(100):
+    for _attempt in range(100):
         if pids.exists() and len(pids.read_text().split()) == 2:
             break
         time.sleep(0.05)
@@ -51,7 +51,7 @@ def test_reset_kills_the_shims_process_trees(tmp_path):
                              cwd=REPO, env=env, capture_output=True, text=True, check=False)
         assert res.returncode == 0, res.stdout + res.stderr
         proc.wait(timeout=10)
-        for _ in range(100):
+        for _attempt in range(100):
             if not any(_alive(p) for p in tree):
                 break
             time.sleep(0.05)

@@ -16,12 +16,12 @@ SHIM = r"^/var/lib/rancher/k3s/data/[^/]+/bin/containerd-shim"
 PS = """\
       1       0 /sbin/init
     812       1 /usr/sbin/sshd -D
-   2001       1 /var/lib/rancher/k3s/data/5f0e7c8ae52ba5a0ec2bc28e0b1c1f0e/bin/containerd-shim-runc-v2 -namespace k8s.io -id 4a1b -address /run/k3s/containerd/containerd.sock
+   2001       1 /var/lib/rancher/k3s/data/5f0e7c8ae52ba5a0ec2bc28e0b1c1f0e/bin/containerd-shim-runc-v2 -namespace k8s.io -id 4a1b
    2020    2001 /pause
    2031    2001 /usr/bin/python3 /app/server.py --port 8000
    2040    2031 /usr/bin/python3 -c from multiprocessing.spawn import spawn_main; spawn_main(tracker_fd=5)
    2041    2040 /usr/local/bin/worker --gpu 0
-   2101       1 /var/lib/rancher/k3s/data/5f0e7c8ae52ba5a0ec2bc28e0b1c1f0e/bin/containerd-shim-runc-v2 -namespace k8s.io -id 9c2d -address /run/k3s/containerd/containerd.sock
+   2101       1 /var/lib/rancher/k3s/data/5f0e7c8ae52ba5a0ec2bc28e0b1c1f0e/bin/containerd-shim-runc-v2 -namespace k8s.io -id 9c2d
    2110    2101 /coredns -conf /etc/coredns/Corefile
    3000       1 /usr/bin/vim /var/lib/rancher/k3s/data/notes.txt
    3001       1 grep containerd-shim
