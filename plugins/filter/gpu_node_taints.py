@@ -21,7 +21,7 @@ description:
     get none, because coredns, traefik, local-path-provisioner, metrics-server and every pod
     without the toleration would stay Pending (a one-node or all-GPU site). With O(taints) a
     list (an empty list included), every GPU node gets exactly that list."
-  - C(absent) lists the taints of O(gpu_taints) and O(taints) that a node must not keep:
+  - C(absent) lists the taints of O(gpu_taints) and O(taints) that a node must not keep,
     those whose key and effect no C(present) taint has (M(kubernetes.core.k8s_taint)
     matches taints by key and effect). k3s writes O(gpu_taints) at registration
     (C(node-taint)), so they are removed from a registered node when the rule says none.

@@ -40,12 +40,12 @@ def test_examples_have_gpu_workloads():
     assert BLOCKS, "examples/ should show at least one GPU workload (align's vLLM)"
 
 
-@pytest.mark.parametrize("where,block", BLOCKS, ids=[w for w, _ in BLOCKS])
+@pytest.mark.parametrize("where,block", BLOCKS, ids=[block[0] for block in BLOCKS])
 def test_gpu_workload_asks_for_the_nvidia_runtime(where, block):
     assert block.get("runtimeClassName") == "nvidia", f"{where}: a GPU pod needs runtimeClassName: nvidia"
 
 
-@pytest.mark.parametrize("where,block", BLOCKS, ids=[w for w, _ in BLOCKS])
+@pytest.mark.parametrize("where,block", BLOCKS, ids=[block[0] for block in BLOCKS])
 def test_gpu_workload_selects_and_tolerates_gpu_nodes(where, block):
     key, value = GPU_LABEL.split("=", 1)
     assert (block.get("nodeSelector") or {}).get(key) == value, f"{where}: nodeSelector {key}: {value}"

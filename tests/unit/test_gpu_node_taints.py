@@ -32,12 +32,23 @@ def _forget_collections() -> None:
 
 @pytest.fixture(scope="module", autouse=True)
 def _plugin_loader():
-    """Ansible's collection loader, as ansible-playbook installs it; removed afterwards."""
+    """Ansible's collection loader, as ansible-playbook installs it; removed afterwards.
+    tests/unit/test_nvidia_*.py import this fixture (tests/unit is on sys.path)."""
     _forget_collections()
     init_plugin_loader([str(REPO / "collections")])
     yield
     _AnsibleCollectionFinder._remove()  # pylint: disable=protected-access
     _forget_collections()
+
+
+def role_vars(*os_files):
+    """The role's defaults, then its vars files ``os_files`` (names under vars/), then
+    vars/main.yml, trusted as templates as Ansible loads them (dict). Shared by the
+    tests/unit/test_nvidia_*.py files."""
+    variables = dict(LOADER.load_from_file(str(ROLE / "defaults" / "main.yml"), trusted_as_template=True))
+    for name in os_files + ("main.yml",):
+        variables.update(LOADER.load_from_file(str(ROLE / "vars" / name), trusted_as_template=True))
+    return variables
 
 
 def _rule():
@@ -49,8 +60,7 @@ def _rule():
 def _role_taints(groups, host, hostvars=None, **inventory):
     """``_nvidia_node_taints`` of ``host`` as the role renders it (defaults, vars/main.yml,
     the inventory's groups and hostvars)."""
-    variables = dict(LOADER.load_from_file(str(ROLE / "defaults" / "main.yml"), trusted_as_template=True))
-    variables.update(LOADER.load_from_file(str(ROLE / "vars" / "main.yml"), trusted_as_template=True))
+    variables = role_vars()
     hostvars = hostvars or {}
     all_hosts = sorted({h for members in groups.values() for h in members})
     variables.update(inventory)
@@ -134,8 +144,7 @@ def test_rule_bad_input_named(kwargs, words):
 
 def test_device_plugin_tolerates_every_gpu_taint_key():
     """The device plugin must run wherever a GPU node is, whichever GPU taint it carries."""
-    variables = dict(LOADER.load_from_file(str(ROLE / "defaults" / "main.yml"), trusted_as_template=True))
-    variables.update(LOADER.load_from_file(str(ROLE / "vars" / "main.yml"), trusted_as_template=True))
+    variables = role_vars()
     variables["nvidia_node_taints"] = ["dedicated=gpu:PreferNoSchedule", "nvidia.com/gpu:NoExecute"]
     keys = Templar(loader=LOADER, variables=variables).template(trust_as_template("{{ _nvidia_node_taint_keys }}"))
     assert keys == ["nvidia.com/gpu", "dedicated"]

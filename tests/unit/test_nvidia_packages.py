@@ -11,34 +11,19 @@ which depends on the module package of the newest kernel of that flavour; HWE fl
 carry -hwe-<release> when the kernel is not the release's GA kernel); Ubuntu's
 nvidia-fabricmanager-<branch> (multiverse; Debian has no fabric manager package).
 """
-import sys
 from pathlib import Path
 
 import pytest
 from ansible.errors import AnsibleFilterError
 from ansible.parsing.dataloader import DataLoader
-from ansible.plugins.loader import init_plugin_loader
 from ansible.template import Templar, trust_as_template
-from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
+
+# tests/unit is on sys.path (pytest's rootdir insertion): the loader fixture and the role's variables
+from test_gpu_node_taints import _plugin_loader, role_vars  # noqa: F401  pylint: disable=unused-import
 
 REPO = Path(__file__).resolve().parents[2]
 ROLE = REPO / "roles" / "nvidia"
 LOADER = DataLoader()
-
-
-def _forget_collections() -> None:
-    for name in [n for n in sys.modules if n == "ansible_collections" or n.startswith("ansible_collections.")]:
-        del sys.modules[name]
-
-
-@pytest.fixture(scope="module", autouse=True)
-def _plugin_loader():
-    """Ansible's collection loader, as ansible-playbook installs it; removed afterwards."""
-    _forget_collections()
-    init_plugin_loader([str(REPO / "collections")])
-    yield
-    _AnsibleCollectionFinder._remove()  # pylint: disable=protected-access
-    _forget_collections()
 
 
 def _pk(*args, **kwargs):
@@ -48,10 +33,8 @@ def _pk(*args, **kwargs):
 
 def _role(expr, facts, **inventory):
     """``expr`` rendered with the role's defaults, OS vars and vars/main.yml for ``facts``."""
-    variables = dict(LOADER.load_from_file(str(ROLE / "defaults" / "main.yml"), trusted_as_template=True))
-    for name in (facts["distribution"] + ".yml", "%s-%s.yml" % (facts["distribution"], facts["distribution_major_version"])):
-        variables.update(LOADER.load_from_file(str(ROLE / "vars" / name), trusted_as_template=True))
-    variables.update(LOADER.load_from_file(str(ROLE / "vars" / "main.yml"), trusted_as_template=True))
+    variables = role_vars(facts["distribution"] + ".yml", "%s-%s.yml" % (facts["distribution"],
+                                                                         facts["distribution_major_version"]))
     variables.update(inventory)
     variables["ansible_facts"] = facts
     return Templar(loader=LOADER, variables=variables).template(trust_as_template(expr))

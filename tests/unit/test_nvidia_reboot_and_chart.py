@@ -9,15 +9,15 @@
 2. The device plugin's chart defaults to NVIDIA's chart repository on a connected site and
    to the bundle only with stack_airgap (it defaulted to the bundle everywhere).
 """
-import sys
 from pathlib import Path
 
 import pytest
 import yaml
 from ansible.parsing.dataloader import DataLoader
-from ansible.plugins.loader import init_plugin_loader
-from ansible.template import Templar, trust_as_template
-from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
+from ansible.template import Templar
+
+# tests/unit is on sys.path (pytest's rootdir insertion): the loader fixture and the role's variables
+from test_gpu_node_taints import _plugin_loader, role_vars  # noqa: F401  pylint: disable=unused-import
 
 REPO = Path(__file__).resolve().parents[2]
 ROLE = REPO / "roles" / "nvidia"
@@ -76,25 +76,10 @@ def test_gpu_playbook_reboots_one_host_at_a_time():
 
 # ---- the device plugin chart -----------------------------------------------------------
 
-def _forget_collections() -> None:
-    for name in [n for n in sys.modules if n == "ansible_collections" or n.startswith("ansible_collections.")]:
-        del sys.modules[name]
-
-
-@pytest.fixture(scope="module")
-def _plugin_loader():
-    _forget_collections()
-    init_plugin_loader([str(REPO / "collections")])
-    yield
-    _AnsibleCollectionFinder._remove()  # pylint: disable=protected-access
-    _forget_collections()
-
-
 def _chart(**inventory):
     tasks = LOADER.load_from_file(str(ROLE / "tasks" / "device_plugin.yml"), trusted_as_template=True)
     release = next(t for t in _walk(tasks) if "nvidia_device_plugin_release" in (t.get("ansible.builtin.set_fact") or {}))
-    variables = dict(LOADER.load_from_file(str(ROLE / "defaults" / "main.yml"), trusted_as_template=True))
-    variables.update(LOADER.load_from_file(str(ROLE / "vars" / "main.yml"), trusted_as_template=True))
+    variables = role_vars()
     variables.update(release.get("vars") or {})
     variables.update(inventory)
     variables["stack_bundle_dir"] = "/srv/bundle"
@@ -102,20 +87,17 @@ def _chart(**inventory):
     return Templar(loader=LOADER, variables=variables).template(expr).strip()
 
 
-@pytest.mark.usefixtures("_plugin_loader")
 def test_connected_site_gets_the_chart_from_nvidia():
     chart = _chart(stack_airgap=False, _nvidia_chart_cache="/home/op/.cache/onprem-stack/charts")
     assert chart == "/home/op/.cache/onprem-stack/charts/nvidia-device-plugin-0.17.1.tgz"
     assert "bundle" not in chart
 
 
-@pytest.mark.usefixtures("_plugin_loader")
 def test_airgapped_site_gets_the_chart_from_the_bundle():
     assert _chart(stack_airgap=True).endswith("/charts/nvidia-device-plugin-0.17.1.tgz")
     assert _chart(stack_airgap=True).startswith("/srv/bundle")
 
 
-@pytest.mark.usefixtures("_plugin_loader")
 def test_explicit_chart_wins():
     assert _chart(stack_airgap=False, nvidia_device_plugin_chart="oci://reg.site:5000/charts/nvidia-device-plugin") \
         == "oci://reg.site:5000/charts/nvidia-device-plugin"
