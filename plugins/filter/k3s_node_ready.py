@@ -19,10 +19,10 @@ description:
     reports V(v1.31.4+k3s1), a plain kubelet V(v1.31.4)); and, when O(since) is given, the
     kubelet reported after O(since): the Ready condition's C(lastHeartbeatTime) or the
     Lease's C(spec.renewTime) is later than O(since)."
-  - Why the heartbeat: after a restart the Ready condition stays C(True) until the
+  - "Why the heartbeat: after a restart the Ready condition stays C(True) until the
     controller manager's node-monitor grace period (40 s by default) passes without a
     report, so Ready alone passes at once. The kubelet renews its Lease every 10 s but
-    posts node status only on a change or every 5 minutes, so either time counts.
+    posts node status only on a change or every 5 minutes, so either time counts."
   - "Formats: Kubernetes API v1 Node (k8s.io/api core/v1 NodeStatus: C(conditions[].type),
     C(status), C(lastHeartbeatTime) a metav1.Time in RFC 3339, C(nodeInfo.kubeletVersion))
     and coordination.k8s.io/v1 Lease (C(spec.renewTime), a metav1.MicroTime in RFC 3339

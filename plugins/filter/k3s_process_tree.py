@@ -12,10 +12,10 @@ name: k3s_process_tree
 short_description: PIDs of the processes matching a pattern and of all their descendants, from ps output
 version_added: 0.3.0
 description:
-  - Reads the output of C(ps -e -ww -o pid=,ppid=,args=) (procps ps(1): the PID, the parent
+  - "Reads the output of C(ps -e -ww -o pid=,ppid=,args=) (procps ps(1): the PID, the parent
     PID and the full command line, one process per line) and returns the PID of every
     process whose command line matches one of O(roots), and of every process below one of
-    them (children, grandchildren, ...).
+    them (children, grandchildren, ...)."
   - "This is what k3s' own k3s-killall.sh does on uninstall (k3s-io/k3s install.sh:
     C(getshims) finds the shims C(<data-dir>/data/*/bin/containerd-shim*), C(pstree) walks
     the children by PPID, C(killtree) sends SIGKILL to all): killing only the shims
