@@ -1,25 +1,14 @@
 """k3s server URLs and the API port in the k3s validator: the forms k3s' --server takes
 (docs.k3s.io/cli/agent: https://host:port; an IPv6 literal bracketed as RFC 3986 section
 3.2.2 writes it) and k3s_api_port a TCP port (k3s https-listen-port)."""
-from pathlib import Path
-
 import pytest
-import yaml
+from test_validate_rules import _defaults, run  # the k3s defaults and context of the rule tests
 
-from ansible_collections.onprem.stack.plugins.module_utils._validate import k3s
-
-REPO = Path(__file__).resolve().parents[2]
-VARS = yaml.safe_load((REPO / "roles" / "k3s" / "vars" / "main.yml").read_text(encoding="utf-8"))
-DEFAULTS = {k: v for k, v in yaml.safe_load((REPO / "roles" / "k3s" / "defaults" / "main.yml").read_text(
-    encoding="utf-8")).items() if not (isinstance(v, str) and "{{" in v)}
-AGENT = {"host": "a1", "groups": ["k3s_agent"], "servers": ["s1"], "first_server": "s1", "is_first": False,
-         "source": "release", "url": "https://10.0.0.1:6443", "registry": "", "server_configs": {},
-         "cluster_keys": VARS["_k3s_cluster_keys"], "managed_keys": VARS["_k3s_managed_keys"],
-         "server_flags": VARS["_k3s_server_flags"], "agent_flags": VARS["_k3s_agent_flags"]}
+AGENT = {"host": "a1", "groups": ["k3s_agent"], "is_first": False}
 
 
 def _problems(params=None, **context):
-    return [str(p) for p in k3s.validate(dict(DEFAULTS, **(params or {})), dict(AGENT, **context))]
+    return run("k3s", params, dict(AGENT, **context))
 
 
 @pytest.mark.parametrize("url", ["https://10.0.0.1:6443", "https://[fd00::1]:6443", "https://[fd00::1]",
@@ -36,7 +25,7 @@ def test_server_urls_refused(url):
 
 
 def test_api_port():
-    assert DEFAULTS["k3s_api_port"] == 6443
+    assert _defaults("k3s")["k3s_api_port"] == 6443
     assert _problems({"k3s_api_port": 7443}) == []
     for bad in (0, 70000, "https"):
         found = _problems({"k3s_api_port": bad})

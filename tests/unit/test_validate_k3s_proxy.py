@@ -3,29 +3,16 @@ validator: the URL forms Go's net/http takes from HTTP_PROXY/HTTPS_PROXY
 (golang.org/x/net/http/httpproxy: a URL with scheme http, https, socks5 or socks5h and a
 host), NO_PROXY entries as httpproxy matches them (host, .domain, IP, CIDR, host:port, *),
 and never a proxy password in a problem."""
-from pathlib import Path
-
 import pytest
-import yaml
-
-from ansible_collections.onprem.stack.plugins.module_utils._validate import k3s
-
-REPO = Path(__file__).resolve().parents[2]
-VARS = yaml.safe_load((REPO / "roles" / "k3s" / "vars" / "main.yml").read_text(encoding="utf-8"))
-DEFAULTS = {k: v for k, v in yaml.safe_load((REPO / "roles" / "k3s" / "defaults" / "main.yml").read_text(
-    encoding="utf-8")).items() if not (isinstance(v, str) and "{{" in v)}
-CONTEXT = {"host": "s1", "groups": ["k3s_server"], "servers": ["s1"], "first_server": "s1", "is_first": True,
-           "source": "release", "url": "https://10.0.0.1:6443", "registry": "", "server_configs": {},
-           "cluster_keys": VARS["_k3s_cluster_keys"], "managed_keys": VARS["_k3s_managed_keys"],
-           "server_flags": VARS["_k3s_server_flags"], "agent_flags": VARS["_k3s_agent_flags"]}
+from test_validate_rules import _defaults, run  # the k3s defaults and context of the rule tests
 
 
 def _problems(proxy):
-    return [str(p) for p in k3s.validate(dict(DEFAULTS, k3s_proxy=proxy), CONTEXT)]
+    return run("k3s", {"k3s_proxy": proxy})
 
 
 def test_default_is_no_proxy():
-    assert DEFAULTS["k3s_proxy"] == {}
+    assert _defaults("k3s")["k3s_proxy"] == {}
     assert _problems({}) == []
 
 
