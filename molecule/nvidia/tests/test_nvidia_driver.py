@@ -62,8 +62,8 @@ def test_gpu_facts_on_the_host(host):
     """gpu_facts for real: no NVIDIA GPU in a container of the CI VM, no EFI there, and the
     headers of the pinned kernel installed."""
     name = onprem_verify.inventory_name(host)
-    env = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json",
-               ANSIBLE_CALLBACKS_ENABLED="")  # no profile_tasks lines in the JSON
+    env = dict(os.environ, ANSIBLE_LOAD_CALLBACK_PLUGINS="1", ANSIBLE_STDOUT_CALLBACK="ansible.builtin.json")
+    env.pop("ANSIBLE_CALLBACKS_ENABLED", None)  # no profile_tasks lines in the JSON
     run = subprocess.run(["ansible", "-i", str(onprem_verify.inventory_dir()), name, "-m", "onprem.stack.gpu_facts",
                           "-a", "kernel=%s" % _kernel(host)], env=env, capture_output=True, text=True, check=False)
     assert run.returncode == 0, run.stdout[-2000:] + run.stderr[-2000:]
