@@ -59,9 +59,9 @@ EXAMPLES = r"""
 RETURN = r"""
 _value:
   description:
-    - Per GPU k3s node (host name), C(present) (list of str, the taints it must carry) and
-      C(absent) (list of str, GPU taints it must not carry). Hosts that are not GPU k3s
-      nodes are not keys.
+    - Per GPU host (host name), C(present) (list of str, the taints it must carry) and
+      C(absent) (list of str, GPU taints it must not carry). Hosts without a GPU
+      are not keys; only k3s nodes count as non-GPU nodes.
   type: dict
 """
 
@@ -104,7 +104,8 @@ def gpu_node_taints(groups, gpu_taints, taints=None, node_taints=None, gpu_hosts
     :param taints: None (the rule) or list of str, ``nvidia_node_taints``.
     :param node_taints: dict, host name to that host's ``k3s_node_taints`` (list of str).
     :param gpu_hosts: list of str, GPU hosts found outside group ``gpu``.
-    :returns: dict, host name to ``{"present": [str], "absent": [str]}``, for GPU k3s nodes only.
+    :returns: dict, host name to ``{"present": [str], "absent": [str]}``, for every GPU host (group
+        ``gpu`` or ``gpu_hosts``); only k3s nodes (groups k3s_server, k3s_agent) count as non-GPU nodes.
     :raises AnsibleFilterError: naming the variable and the value, when a value is not of
         the expected shape or a taint string breaks the kubelet's rules.
     """
@@ -130,7 +131,10 @@ def gpu_node_taints(groups, gpu_taints, taints=None, node_taints=None, gpu_hosts
     kept = [(parse_taint(t)["key"], parse_taint(t)["effect"]) for t in present]
     absent = [t for t in _unique(gpu_taints + (taints or []))
               if (parse_taint(t)["key"], parse_taint(t)["effect"]) not in kept]
-    return {h: {"present": list(present), "absent": absent} for h in nodes if h in gpu}
+    # Every GPU host gets the rule, also one outside the k3s groups whose node joined another
+    # way (an agent joined by hand; the cluster scenario's kwok node); only k3s nodes count as free.
+    gpu_nodes = _unique(nodes + list(groups.get("gpu") or []) + list(gpu_hosts or []))
+    return {h: {"present": list(present), "absent": absent} for h in gpu_nodes if h in gpu}
 
 
 class FilterModule(object):

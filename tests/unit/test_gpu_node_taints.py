@@ -127,8 +127,12 @@ def test_rule_explicit_list():
     assert _rule()(groups, [GPU], taints=[]) == {"g1": {"present": [], "absent": [GPU]}}
 
 
-def test_rule_gpu_hosts_outside_k3s_are_not_nodes():
-    assert not _rule()({"k3s_server": ["s1"], "gpu": ["g9"]}, [GPU])
+def test_rule_gpu_hosts_outside_k3s_groups_get_the_rule():
+    """A GPU host whose node joined outside the k3s groups (the cluster scenario's kwok node) is
+    tainted like the others; it never counts as a non-GPU node."""
+    assert _rule()({"k3s_server": ["s1"], "gpu": ["g9"]}, [GPU]) == {"g9": {"present": [GPU], "absent": []}}
+    assert _rule()({"k3s_server": ["s1"], "gpu": ["s1", "g9"]}, [GPU]) == {
+        "s1": {"present": [], "absent": [GPU]}, "g9": {"present": [], "absent": [GPU]}}
 
 
 @pytest.mark.parametrize("kwargs,words", [
