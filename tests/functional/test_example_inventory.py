@@ -57,8 +57,9 @@ def test_example_inventory_passes_preflight(tmp_path):
     res = _preflight(tmp_path)
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
     # Every role's validation really ran on the hosts that plan it.
-    for task, host in [("Validate | postgresql_client_cidrs", "db-1"), ("Validate | registry variables", "registry-1"),
-                       ("Supported operating system", "gpu-1"), ("Validate | odd number of servers", "k3s-1")]:
+    for task, host in [("onprem.stack.postgresql : Validate | inventory input", "db-1"),
+                       ("onprem.stack.registry : Validate | inventory input", "registry-1"),
+                       ("Supported operating system", "gpu-1"), ("onprem.stack.k3s : Validate | inventory input", "k3s-1")]:
         assert task in res.stdout, f"preflight did not run {task!r}"
         assert f"ok: [{host}]" in res.stdout
     assert "redis" in res.stdout and "Validate onprem.stack.redis input" in res.stdout
@@ -82,6 +83,6 @@ def test_embedded_default_inventory_passes_preflight(tmp_path):
     """
     res = _preflight(tmp_path, inventory="inventories/local")
     assert res.returncode == 0, res.stdout[-4000:] + res.stderr[-2000:]
-    for task in ("Validate | Redis reachable beyond loopback uses TLS", "Validate | postgresql_client_cidrs"):
+    for task in ("onprem.stack.redis : Validate | inventory input", "onprem.stack.postgresql : Validate | inventory input"):
         assert task in res.stdout, f"preflight did not run {task!r}"
     assert "ok: [onprem-local]" in res.stdout
