@@ -291,7 +291,11 @@ def test_cluster_crds_upgrade_applies_a_changed_crd(helm_binary, namespace, tmp_
     """A chart with crds/: helm installs the CRD on the first install; a changed CRD (a new
     field) is applied server-side with `crds: upgrade` before the upgrade, and the object
     using the new field is accepted."""
-    chart = write_chart(tmp_path / "crd-demo", CRD_CHART)
+    # A CRD is cluster-scoped and the helm 3 and helm 4 runs share the cluster side by side: each
+    # test's CRD gets a group of its own (its namespace's), or one run's cleanup removes the other's.
+    group = namespace + ".onprem.test"
+    crd_name = "widgets." + group
+    chart = write_chart(tmp_path / "crd-demo", {k: v.replace("onprem.test", group) for k, v in CRD_CHART.items()})
     kw = {"name": "crd", "chart": str(chart), "values": {}, "crds": "upgrade", "kubectl_binary": KUBECTL}
     try:
         failed, res = module(base(helm_binary, namespace, **kw))
@@ -304,17 +308,17 @@ def test_cluster_crds_upgrade_applies_a_changed_crd(helm_binary, namespace, tmp_
         failed, res = module(base(helm_binary, namespace, **kw))
         assert not failed and res["revision"] == 2, res
         assert "crds: crds/widgets.yaml applied server-side before the upgrade" in res["changed_reasons"], res
-        schema = subprocess.run([KUBECTL, "get", "crd", "widgets.onprem.test", "-o",
+        schema = subprocess.run([KUBECTL, "get", "crd", crd_name, "-o",
                                  "jsonpath={.spec.versions[0].schema.openAPIV3Schema.properties.spec.properties}"],
                                 capture_output=True, text=True, check=True).stdout
         assert "colour" in schema
-        colour = subprocess.run([KUBECTL, "get", "widget", "crd", "-n", namespace, "-o", "jsonpath={.spec.colour}"],
+        colour = subprocess.run([KUBECTL, "get", crd_name, "crd", "-n", namespace, "-o", "jsonpath={.spec.colour}"],
                                 capture_output=True, text=True, check=True).stdout
         assert colour == "blue"
         assert module(base(helm_binary, namespace, **kw))[1]["changed"] is False
     finally:
         subprocess.run([helm_binary, "uninstall", "crd", "--namespace", namespace], capture_output=True, check=False)
-        subprocess.run([KUBECTL, "delete", "crd", "widgets.onprem.test", "--wait=false"], capture_output=True,
+        subprocess.run([KUBECTL, "delete", "crd", crd_name, "--wait=false"], capture_output=True,
                        check=False)
 
 
