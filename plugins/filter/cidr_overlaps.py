@@ -38,10 +38,9 @@ _value:
   elements: str
 """
 
-import ipaddress
-
 from ansible.errors import AnsibleFilterError
-from ansible.module_utils.common.text.converters import to_text
+
+from ansible_collections.onprem.stack.plugins.module_utils._validate import _common
 
 
 def cidr_overlaps(networks):
@@ -54,19 +53,11 @@ def cidr_overlaps(networks):
     """
     if not isinstance(networks, dict):
         raise AnsibleFilterError("cidr_overlaps: expected a dict of name to network, got %r" % (networks,))
-    parsed = []
-    for name, value in networks.items():
-        for part in to_text(value).split(","):
-            part = part.strip()
-            try:
-                parsed.append((to_text(name), part, ipaddress.ip_network(part, strict=False)))
-            except ValueError:
-                raise AnsibleFilterError("cidr_overlaps: %s is %r, which is not a CIDR network or IP address" % (name, part))
-    found = []
-    for i, (name_a, text_a, net_a) in enumerate(parsed):
-        for name_b, text_b, net_b in parsed[i + 1:]:
-            if name_a != name_b and net_a.version == net_b.version and net_a.overlaps(net_b):
-                found.append("%s %s overlaps %s %s" % (name_a, text_a, name_b, text_b))
+    # One rule for the filter and the validators (plugins/module_utils/_validate/_common.py).
+    found = _common.cidr_overlaps(networks)
+    for problem in found:
+        if problem.endswith("which is not a CIDR network or IP address"):
+            raise AnsibleFilterError("cidr_overlaps: %s" % problem)
     return found
 
 

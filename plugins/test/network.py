@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import ipaddress
+from ansible_collections.onprem.stack.plugins.module_utils._validate import _common
 
 DOCUMENTATION = r"""
 name: cidr
@@ -43,26 +43,14 @@ _value:
 def cidr(value):
     """Return True when value (str) is ``address/prefix`` with a valid IPv4/IPv6 address and prefix.
 
-    Never raises: non-strings and malformed text give False.
+    Never raises: non-strings and malformed text give False (``_validate._common.is_cidr``).
     """
-    if not isinstance(value, str) or value.count("/") != 1:
-        return False
-    try:
-        ipaddress.ip_network(value, strict=False)
-    except ValueError:
-        return False
-    return True
+    return _common.is_cidr(value)
 
 
 def ip_address(value):
-    """Return True when value (str) is one IPv4 or IPv6 address (no prefix). Never raises."""
-    if not isinstance(value, str):
-        return False
-    try:
-        ipaddress.ip_address(value)
-    except ValueError:
-        return False
-    return True
+    """Return True when value (str) is one IPv4 or IPv6 address (no prefix). Never raises (``_common.is_ip_address``)."""
+    return _common.is_ip_address(value)
 
 
 class TestModule(object):
