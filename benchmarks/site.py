@@ -130,7 +130,7 @@ def stand_in_k3s(work):
     """Write a stand-in k3s release (the real file names and sha256 list format) to work/k3s; return its path."""
     rel = work / "k3s"
     rel.mkdir()
-    (rel / "k3s").write_text("#!/bin/sh\necho 'k3s version v1.31.4+k3s1 (onprem.stack stand-in, not k3s)'\n")
+    (rel / "k3s").write_text("#!/bin/sh\necho 'k3s version v1.37.2+k3s1 (onprem.stack stand-in, not k3s)'\n")
     (rel / "k3s-airgap-images-amd64.tar.zst").write_text("stand-in airgap images\n")
     sh(["sh", "-c", "sha256sum k3s k3s-airgap-images-amd64.tar.zst > sha256sum-amd64.txt"], cwd=rel)
     return rel

@@ -41,7 +41,7 @@ CASES = {
         {"bundle_container_engine": "lxc"}, ["bundle_container_engine", "lxc", "podman, docker"],
     ),
     "k3s_version_not_a_release_tag": (
-        {"bundle_k3s_version": "1.31"}, ["bundle_k3s_version", '"1.31"', "v1.31.4+k3s1"],
+        {"bundle_k3s_version": "1.37"}, ["bundle_k3s_version", '"1.37"', "v1.37.2+k3s1"],
     ),
     "chart_entry_without_chart": (
         {"bundle_charts": [{"version": "1.0.0"}]}, ["bundle_charts", "chart"],

@@ -25,6 +25,9 @@ import yaml
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
+# The device plugin chart version the nvidia role pins: its release is checked against Chart.yaml.
+PLUGIN_VERSION = yaml.safe_load((REPO / "roles" / "nvidia" / "defaults" / "main.yml").read_text())[
+    "nvidia_device_plugin_version"]
 
 INFO = '''#!/usr/bin/python
 import json, os
@@ -105,7 +108,7 @@ def site(tmp_path):
     (inventory / "values" / "one.yml").write_text("a: 1\n")
     (inventory / "values" / "two.yml").write_text("b: 2\n")
     (inventory / "charts").mkdir()
-    _tgz(inventory / "charts" / "nvidia-device-plugin-0.17.1.tgz", "nvidia-device-plugin", "0.17.1")
+    _tgz(inventory / "charts" / f"nvidia-device-plugin-{PLUGIN_VERSION}.tgz", "nvidia-device-plugin", PLUGIN_VERSION)
     _tgz(inventory / "charts" / "app-1.0.0.tgz", "app", "1.0.0")
     _tgz(inventory / "charts" / "app-1.1.0.tgz", "app", "1.1.0")
     local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
@@ -133,7 +136,7 @@ def _releases(app_chart: str) -> list:
 def _run(site: dict, releases: list, *args: str, env: dict | None = None, ok: bool = True):
     variables = {"stack_credentials_dir": str(site["tmp"] / "credentials"), "ansible_become": False,
                  "platform_work_dir": str(site["work"]), "platform_releases": releases,
-                 "nvidia_device_plugin_chart": "charts/nvidia-device-plugin-0.17.1.tgz"}
+                 "nvidia_device_plugin_chart": f"charts/nvidia-device-plugin-{PLUGIN_VERSION}.tgz"}
     (site["tmp"] / "vars.json").write_text(json.dumps(variables))
     proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(site["inventory"] / "hosts.yml"),
                            "playbooks/platform.yml", "-e", f"@{site['tmp'] / 'vars.json'}", "--tags", "platform_service",
@@ -158,7 +161,7 @@ def test_releases_in_order_device_plugin_first_and_rerun_unchanged(site):
     order = sorted(cluster, key=lambda k: cluster[k]["order"])
     assert order == ["nvidia-device-plugin/nvidia-device-plugin", "demo/demo", "app/app"]
     plugin = cluster["nvidia-device-plugin/nvidia-device-plugin"]
-    assert plugin["chart"] == "nvidia-device-plugin-0.17.1"
+    assert plugin["chart"] == f"nvidia-device-plugin-{PLUGIN_VERSION}"
     assert plugin["values"]["nodeSelector"] == {"node-type": "gpu"}
     demo = cluster["demo/demo"]
     assert demo["chart"] == "onprem-demo-0.1.0" and demo["values"] == {"ingress": {"host": "demo.example.internal"}}

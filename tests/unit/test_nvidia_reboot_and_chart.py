@@ -87,14 +87,18 @@ def _chart(**inventory):
     return Templar(loader=LOADER, variables=variables).template(expr).strip()
 
 
+# The pinned chart version (roles/nvidia/defaults/main.yml; docs/versions.md moves it).
+PLUGIN_VERSION = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())["nvidia_device_plugin_version"]
+
+
 def test_connected_site_gets_the_chart_from_nvidia():
     chart = _chart(stack_airgap=False, _nvidia_chart_cache="/home/op/.cache/onprem-stack/charts")
-    assert chart == "/home/op/.cache/onprem-stack/charts/nvidia-device-plugin-0.17.1.tgz"
+    assert chart == "/home/op/.cache/onprem-stack/charts/nvidia-device-plugin-%s.tgz" % PLUGIN_VERSION
     assert "bundle" not in chart
 
 
 def test_airgapped_site_gets_the_chart_from_the_bundle():
-    assert _chart(stack_airgap=True).endswith("/charts/nvidia-device-plugin-0.17.1.tgz")
+    assert _chart(stack_airgap=True).endswith("/charts/nvidia-device-plugin-%s.tgz" % PLUGIN_VERSION)
     assert _chart(stack_airgap=True).startswith("/srv/bundle")
 
 

@@ -56,7 +56,7 @@ EXTRA_PARAMS = {  # what the defaults leave to the inventory
     "postgresql": {"postgresql_users": [{"name": "app", "password": "s3cret-pw"}],
                    "postgresql_databases": [{"name": "appdb", "owner": "app"}]},
     "preflight": {"postgresql_port": 5432, "redis_port": 6379, "registry_port": 5000},
-    "bundle": {"bundle_k3s_version": "v1.31.4+k3s1", "bundle_helm_version": "v3.16.3"},
+    "bundle": {"bundle_k3s_version": "v1.37.2+k3s1", "bundle_helm_version": "v4.3.0"},
 }
 
 
@@ -129,7 +129,7 @@ RULES = [
     ("preflight", {"registry_port": 5432}, {}, ["db1: postgresql_port, registry_port name the same port (5432)"]),
     # k3s
     ("k3s", {}, {"groups": ["k3s_server", "k3s_agent"]}, ["exactly one of k3s_server and k3s_agent"]),
-    ("k3s", {"k3s_version": "v1.31.4"}, {}, ["k3s_version must be a k3s release tag", "'v1.31.4'"]),
+    ("k3s", {"k3s_version": "v1.37.2"}, {}, ["k3s_version must be a k3s release tag", "'v1.37.2'", "v1.37.2+k3s1"]),
     ("k3s", {"k3s_arch": "x86_64"}, {}, ["k3s_arch must be one of amd64, arm64, arm", "'x86_64'"]),
     ("k3s", {"k3s_source": "git"}, {}, ["k3s_source must be empty, bundle, artifacts or release", "'git'"]),
     ("k3s", {}, {"source": "artifacts"}, ["k3s_artifacts_dir is empty"]),
@@ -167,7 +167,7 @@ RULES = [
     ("nvidia", {"nvidia_driver_packages_extra": ["-x"]}, {}, ["nvidia_driver_packages_extra", "-x"]),
     ("nvidia", {"nvidia_reboot_timeout": -1}, {}, ["nvidia_reboot_timeout must be seconds > 0", "'-1'"]),
     ("nvidia", {"nvidia_k3s_ready_timeout": "soon"}, {}, ["nvidia_k3s_ready_timeout", "'soon'"]),
-    ("nvidia", {"nvidia_device_plugin_version": "v0.17.1"}, {}, ["nvidia_device_plugin_version", "'v0.17.1'"]),
+    ("nvidia", {"nvidia_device_plugin_version": "v0.20.1"}, {}, ["nvidia_device_plugin_version", "'v0.20.1'", "such as 0.20.1"]),
     ("nvidia", {"nvidia_device_plugin_namespace": "GPU"}, {}, ["nvidia_device_plugin_namespace", "'GPU'"]),
     ("nvidia", {"nvidia_device_plugin_values": "x"}, {}, ["nvidia_device_plugin_values a mapping", "str"]),
     ("nvidia", {"nvidia_model_dir": "models"}, {}, ["nvidia_model_dir must be an absolute path", "'models'"]),
@@ -182,7 +182,7 @@ RULES = [
      ["sha256 (64 lowercase hex digits; required with url), found 'ABC'"]),
     ("nvidia", {"nvidia_model_files": [{"dest": "m", "bundle": "m", "mode": "0644"}]}, {}, ["unknown keys mode"]),
     # bundle
-    ("bundle", {"bundle_helm_version": "3.16.3"}, {}, ["bundle_helm_version is \"3.16.3\"", "v3.16.3"]),
+    ("bundle", {"bundle_helm_version": "4.3.0"}, {}, ["bundle_helm_version is \"4.3.0\"", "v4.3.0"]),
     ("bundle", {"bundle_k3s_version": "latest"}, {}, ["bundle_k3s_version is \"latest\""]),
     ("bundle", {"bundle_os_targets": [{"name": "debian-13"}, {"name": "debian-13"}]}, {},
      ["bundle_os_targets has a target named \"debian-13\"", "unique"]),

@@ -9,13 +9,17 @@ pod there runs no plugin: that is expected, and asserted (its node is the GPU no
 real container runs it).
 """
 import json
+import os
 import time
 import uuid
+from pathlib import Path
 
 import onprem_verify
+import yaml
 
 testinfra_hosts = onprem_verify.hosts("k3s_server")
 
+REPO = Path(os.environ.get("MOLECULE_PROJECT_DIRECTORY", Path(__file__).resolve().parents[3]))
 KUBECTL = "kubectl --kubeconfig /etc/rancher/k3s/k3s.yaml"
 SERVER = "cluster-s1"
 GPU = "cluster-g1"
@@ -35,7 +39,8 @@ def test_nodes_registered_by_the_built_kubelet_and_kwok(host):
         ready = [c for c in node["status"]["conditions"] if c["type"] == "Ready"]
         assert ready and ready[0]["status"] == "True", (name, node["status"]["conditions"])
     info = nodes[SERVER]["status"]["nodeInfo"]
-    k3s_version = onprem_verify.hostvars(SERVER).get("k3s_version") or "v1.31.4+k3s1"
+    k3s_version = onprem_verify.hostvars(SERVER).get("k3s_version") or yaml.safe_load(
+        (REPO / "roles" / "k3s" / "defaults" / "main.yml").read_text())["k3s_version"]
     assert info["kubeletVersion"] == k3s_version.split("+")[0]
     assert info["containerRuntimeVersion"].startswith("containerd://")
 

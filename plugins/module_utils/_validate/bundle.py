@@ -30,8 +30,8 @@ def validate(params, context):
     add = problems.append
     if c.as_bool(p.get("bundle_binaries", True)):
         for var, pattern, expected, source in (
-                ("bundle_k3s_version", c.K3S_VERSION_RE, "a k3s release tag such as v1.31.4+k3s1", c.SRC_K3S_RELEASES),
-                ("bundle_helm_version", c.HELM_VERSION_RE, "a helm release tag such as v3.16.3", c.SRC_HELM_RELEASES)):
+                ("bundle_k3s_version", c.K3S_VERSION_RE, "a k3s release tag such as v1.37.2+k3s1", c.SRC_K3S_RELEASES),
+                ("bundle_helm_version", c.HELM_VERSION_RE, "a helm release tag such as v4.3.0", c.SRC_HELM_RELEASES)):
             value = p.get(var)
             if not isinstance(value, str) or not pattern.match(value):
                 add(c.Problem(var, "%s is %s; expected %s." % (var, json.dumps(c.text(value)), expected), source))

@@ -68,7 +68,7 @@ def rule_release(params, context):
     p = params
     found = []
     if not _is_k3s_version(p.get("k3s_version")):
-        found.append(c.Problem("k3s_version", "k3s_version must be a k3s release tag such as v1.31.4+k3s1 (is '%s')."
+        found.append(c.Problem("k3s_version", "k3s_version must be a k3s release tag such as v1.37.2+k3s1 (is '%s')."
                                % c.text(p.get("k3s_version")), c.SRC_K3S_RELEASES))
     if p.get("k3s_arch") not in ARCHES:
         found.append(c.Problem("k3s_arch", "k3s_arch must be one of %s (is '%s')." % (", ".join(ARCHES),
@@ -86,7 +86,7 @@ def rule_release(params, context):
 
 
 def _is_k3s_version(value):
-    """True when ``value`` (str) is a k3s release tag such as v1.31.4+k3s1."""
+    """True when ``value`` (str) is a k3s release tag such as v1.37.2+k3s1."""
     return isinstance(value, str) and bool(c.K3S_VERSION_RE.match(value))
 
 

@@ -44,7 +44,7 @@ def _scalars(p, context):
             found.append(_bad(var, "must be seconds > 0", p.get(var), c.SRC_ROLE.format(role="nvidia")))
     version = p.get("nvidia_device_plugin_version")
     if not isinstance(version, str) or not _CHART_VERSION_RE.match(version):
-        found.append(_bad("nvidia_device_plugin_version", "must be a chart version such as 0.17.1", version,
+        found.append(_bad("nvidia_device_plugin_version", "must be a chart version such as 0.20.1", version,
                           c.SRC_NVIDIA_PLUGIN))
     url = p.get("nvidia_device_plugin_chart_url", "https://")
     if not isinstance(url, str) or not url.startswith("https://") or url.strip() != url:
