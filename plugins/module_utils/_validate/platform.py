@@ -54,6 +54,13 @@ def _scalars(p, context):
             found.append(c.Problem(var, "%s must be an absolute path on the first k3s_server host%s (is '%s')."
                                    % (var, ", without spaces" if var == "platform_work_dir" else "", c.text(value)),
                                    c.SRC_ROLE.format(role="platform")))
+    for var in ("platform_database_host", "platform_redis_host"):
+        value = p.get(var, "")
+        problem = c.host_problem(value) if value not in ("", None) else ""
+        if problem:
+            found.append(c.Problem(var, "%s '%s' %s: expected the host name or address pods reach (an IPv6 address "
+                                   "without brackets; the role brackets it in URLs)." % (var, c.text(value), problem),
+                                   c.SRC_URL))
     timeout = p.get("platform_backup_timeout")
     if (c.uint(timeout) or 0) < 1:
         found.append(c.Problem("platform_backup_timeout", "platform_backup_timeout must be seconds > 0 (is '%s')."
@@ -198,6 +205,13 @@ def _secret(idx, secret):
     if "type" in secret and (not isinstance(secret["type"], str) or secret["type"] == "kubernetes.io/tls"):
         found.append(c.Problem(var + ".type", "%s: type '%s': expected a Secret type such as Opaque (TLS Secrets go "
                                "into platform_tls)" % (where, c.text(secret["type"])), c.SRC_K8S_SECRETS))
+    labels = secret.get("labels", {})
+    if not c.is_mapping(labels):
+        found.append(c.Problem(var + ".labels", "%s: labels is a %s, expected a mapping" % (where, c.type_name(labels)),
+                               c.SRC_K8S_LABELS))
+    elif c.metadata_problems(labels):
+        found.append(c.Problem(var + ".labels", "%s: labels: %s" % (where, "; ".join(c.metadata_problems(labels))),
+                               c.SRC_K8S_LABELS))
     data = secret.get("data")
     if not c.is_mapping(data) or not data:
         found.append(c.Problem(var + ".data", "%s: data must be a non-empty mapping of key to item ({value} or {from}), "
@@ -389,6 +403,12 @@ def _namespaces(namespaces):
             found.append(c.Problem("platform_namespaces[%d]" % idx, "platform_namespaces[%d]: expected {name: <DNS-1123 "
                                    "label>, labels: {...}, annotations: {...}}, found name '%s'." % (idx, name),
                                    c.SRC_K8S_NAMES))
+            continue
+        for field in ("labels", "annotations"):
+            bad = c.metadata_problems(item.get(field) or {}, values=field == "labels")
+            if bad:
+                found.append(c.Problem("platform_namespaces[%d].%s" % (idx, field), "platform_namespaces[%d] ('%s') %s: "
+                                       "%s." % (idx, name, field, "; ".join(bad)), c.SRC_K8S_LABELS))
     return found
 
 
