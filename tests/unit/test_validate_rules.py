@@ -518,3 +518,12 @@ def test_booleans_and_good_addresses() -> None:
                             "platform_namespaces": [{"name": "ai", "labels": {"team": "ai", "n": 1},
                                                      "annotations": {"example.com/note": "any text"}}]}) == []
     assert run("nvidia", {"nvidia_node_taints": [], "nvidia_toolkit_version": "1:1.17.8-1~deb13"}) == []
+
+
+@pytest.mark.parametrize("role", ["k3s", "nvidia", "platform"])
+def test_every_variable_names_its_rule_and_source(role) -> None:
+    """docs/inventory.md's "Input checks" table (VARIABLE_RULES) has exactly the role's public variables,
+    each with a rule and an upstream or contract source."""
+    module = __import__("ansible_collections.onprem.stack.plugins.module_utils._validate." + role, fromlist=["x"])
+    assert sorted(module.VARIABLE_RULES) == sorted(_defaults_raw(role))
+    assert all(rule and source for rule, source in module.VARIABLE_RULES.values())

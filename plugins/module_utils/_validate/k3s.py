@@ -29,6 +29,7 @@ _TOKEN_RE = re.compile(r"^[!-~]+$")
 # net/http's Transport, which dials http, https, socks5 and socks5h proxies.
 SRC_PROXY = ("k3s HTTP proxy (docs.k3s.io/advanced, Configuring an HTTP proxy); Go's proxy URLs and NO_PROXY "
              "(pkg.go.dev/golang.org/x/net/http/httpproxy)")
+SRC_URL_RELEASES = c.SRC_K3S_RELEASES + "; " + c.SRC_URL
 PROXY_KEYS = ("http_proxy", "https_proxy", "no_proxy")
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 _PROXY_URL_RE = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?:(?P<userinfo>[^@/?#\s]*)@)?"
@@ -182,7 +183,7 @@ def rule_addresses(params, context):
         problem = c.url_problem(release_url, schemes=("https", "http"))
         if problem:
             found.append(c.Problem("k3s_release_url", "k3s_release_url '%s' %s." % (c.text(release_url), problem),
-                                   c.SRC_K3S_RELEASES + "; " + c.SRC_URL))
+                                   SRC_URL_RELEASES))
     return found
 
 
@@ -418,3 +419,53 @@ def validate(params, context):
     for rule in RULES:
         problems.extend(rule(params, context))
     return problems
+
+
+# Per public variable: the rule its check mirrors and the rule's source (docs/inventory.md,
+# "Input checks", is generated from this; tests/unit/test_validate_rules.py checks that every
+# variable of roles/k3s/defaults/main.yml has an entry).
+VARIABLE_RULES = {
+    "k3s_version": ("a k3s release tag vX.Y.Z[-pre]+k3sN", c.SRC_K3S_RELEASES),
+    "k3s_arch": ("amd64, arm64 or arm (the release's file names)", c.SRC_K3S_RELEASES),
+    "k3s_source": ("empty, bundle, artifacts or release", c.SRC_ROLE.format(role="k3s")),
+    "k3s_artifacts_dir": ("not empty when the source in effect is artifacts", c.SRC_ROLE.format(role="k3s")),
+    "k3s_release_url": ("http(s)://host[:port]/path, an IPv6 host in brackets", SRC_URL_RELEASES),
+    "k3s_airgap_images": ("a boolean (strict)", c.SRC_ANSIBLE_BOOL),
+    "k3s_start": ("a boolean (strict)", c.SRC_ANSIBLE_BOOL),
+    "k3s_cluster_config": ("a mapping of the cluster-wide server flags only, equal on every server; cluster-cidr, "
+                           "service-cidr and node addresses do not overlap", c.SRC_K3S_SERVER),
+    "k3s_token": ("empty or at least 16 printable characters without spaces (only the length is printed)",
+                  "k3s token format (docs.k3s.io/cli/token)"),
+    "k3s_agent_token": ("as k3s_token", "k3s token format (docs.k3s.io/cli/token)"),
+    "k3s_api_port": ("a TCP port 1-65535 (https-listen-port), not a boolean; preflight: free on servers and not "
+                     "another service's port on the host", c.SRC_K3S_SERVER),
+    "k3s_server_url": ("https://host[:port][/]: DNS name, IPv4 or [IPv6] host (a bare IPv6 address is named), port "
+                       "1-65535, no path; a server to join exists", c.SRC_K3S_AGENT + "; " + c.SRC_URL),
+    "k3s_api_endpoint": ("a DNS name or IP address written bare (no scheme, port or brackets)", c.SRC_URL),
+    "k3s_tls_san": ("a list of DNS names (a leading *. allowed) or IP addresses, bare", c.SRC_K3S_SERVER),
+    "k3s_node_ip": ("an IP address, or an IPv4 and an IPv6 address comma-separated (dual-stack node-ip)",
+                    c.SRC_K3S_AGENT),
+    "k3s_node_labels": ("key=value: qualified-name key, label value (63 characters), no kubernetes.io/k8s.io key "
+                        "but the kubelet's own", c.SRC_KUBELET_LABELS),
+    "k3s_node_taints": ("key[=value]:Effect: qualified-name key, label value, NoSchedule|PreferNoSchedule|NoExecute",
+                        c.SRC_K8S_TAINTS),
+    "k3s_gpu_node_labels": ("as k3s_node_labels", c.SRC_KUBELET_LABELS),
+    "k3s_gpu_node_taints": ("as k3s_node_taints, not empty (nvidia_node_taints: [] turns GPU taints off)",
+                            c.SRC_K8S_TAINTS),
+    "k3s_kubelet_args": ("[--]name[+|-][=value] per item (k3s passes --name=value), name lower-case letters, digits, "
+                         "'-', '.'", c.SRC_K3S_ARGS),
+    "k3s_extra_config": ("flags of this node's k3s command (server or agent), none the role writes; *-arg items as "
+                         "k3s_kubelet_args", c.SRC_K3S_SERVER + "; " + c.SRC_K3S_AGENT + "; " + c.SRC_K3S_ARGS),
+    "k3s_registry_address": ("host[:port] (an IPv6 host in brackets)", c.SRC_K3S_REGISTRIES),
+    "k3s_registry_mirrored": ("a list of registry host[:port] names", c.SRC_K3S_REGISTRIES),
+    "k3s_registry_user": ("one of registry_users of the registry host when k3s_registry_password is empty",
+                          c.SRC_ROLE.format(role="registry")),
+    "k3s_registry_password": ("a str (argument spec); when empty, the registry role's password of k3s_registry_user",
+                              c.SRC_ROLE.format(role="registry")),
+    "k3s_disable_default_registry_endpoint": ("a boolean (strict)", c.SRC_ANSIBLE_BOOL),
+    "k3s_allow_even_servers": ("a boolean (strict); without it an even server count is refused", c.SRC_K3S_HA),
+    "k3s_proxy": ("{http_proxy, https_proxy: http|https|socks5|socks5h://[user:password@]host[:port], no_proxy: list "
+                  "of hosts, .domains, IPs, CIDRs, *}; the password is never printed", SRC_PROXY),
+    "k3s_ready_timeout": ("seconds > 0", c.SRC_ROLE.format(role="k3s")),
+    "k3s_kubeconfig_dest": ("a str (argument spec): any control-node path", c.SRC_ROLE.format(role="k3s")),
+}

@@ -179,3 +179,47 @@ def validate(params, context):
         file system (nvidia_toolkit_debs_dir); never raises on bad values.
     """
     return _scalars(params, context) + _node_taints(params) + _mok(params) + _toolkit(params, context) + _model_files(params)
+
+
+_BOOL = ("a boolean (strict)", c.SRC_ANSIBLE_BOOL)
+_SECONDS = ("seconds > 0", c.SRC_ROLE.format(role="nvidia"))
+_PACKAGES = ("a list of Debian package names", c.SRC_DEBIAN_NAMES)
+# Per public variable: the rule its check mirrors and the rule's source (docs/inventory.md,
+# "Input checks", is generated from this; tests/unit/test_validate_rules.py checks that every
+# variable of roles/nvidia/defaults/main.yml has an entry).
+VARIABLE_RULES = {
+    "nvidia_require_gpu": _BOOL,
+    "nvidia_driver_branch": ("empty or a three-digit driver branch (550)", c.SRC_NVIDIA_DRIVER),
+    "nvidia_driver_flavour": ("proprietary or open", c.SRC_NVIDIA_DRIVER),
+    "nvidia_driver_packages_extra": _PACKAGES,
+    "nvidia_kernel_release": ("empty or a kernel release as uname -r prints it", c.SRC_DEBIAN_KERNEL),
+    "nvidia_kernel_headers_packages": _PACKAGES,
+    "nvidia_fabricmanager_packages": _PACKAGES,
+    "nvidia_debian_mirror": ("http(s)://host[:port]/path, an IPv6 host in brackets", c.SRC_URL),
+    "nvidia_blacklist_nouveau": _BOOL,
+    "nvidia_reboot_allowed": _BOOL,
+    "nvidia_reboot_timeout": _SECONDS,
+    "nvidia_mok_key": ("both empty, or both absolute paths on the host (with nvidia_mok_cert)", c.SRC_MOK),
+    "nvidia_mok_cert": ("as nvidia_mok_key", c.SRC_MOK),
+    "nvidia_toolkit": _BOOL,
+    "nvidia_toolkit_source": ("empty, repo, debs or bundle; not repo with stack_airgap", c.SRC_NVIDIA_TOOLKIT),
+    "nvidia_toolkit_version": ("a Debian package version [epoch:]upstream[-revision]", SRC_DEB_VERSION),
+    "nvidia_toolkit_repo_url": ("http(s)://host[:port]/path, an IPv6 host in brackets", c.SRC_URL),
+    "nvidia_toolkit_repo_key_url": ("https://host[:port]/path", c.SRC_URL),
+    "nvidia_toolkit_debs_dir": ("a directory on the control node when the source in effect is debs",
+                                c.SRC_NVIDIA_TOOLKIT),
+    "nvidia_node_taints": ("null (the rule of docs/gpu.md) or a list of key[=value]:Effect taints, [] for none",
+                           c.SRC_K8S_TAINTS),
+    "nvidia_k3s_ready_timeout": _SECONDS,
+    "nvidia_device_plugin_chart": ("a str (argument spec): a chart path on the control node or oci://",
+                                   c.SRC_NVIDIA_PLUGIN),
+    "nvidia_device_plugin_chart_url": ("an https:// URL without surrounding spaces", c.SRC_NVIDIA_PLUGIN),
+    "nvidia_device_plugin_chart_sha256": ("empty or 64 lower-case hex digits", c.SRC_SHA256),
+    "nvidia_device_plugin_version": ("a chart version X.Y.Z", c.SRC_NVIDIA_PLUGIN),
+    "nvidia_device_plugin_image": ("an image reference [registry/]repository[:tag][@digest]", SRC_IMAGE_REF),
+    "nvidia_device_plugin_namespace": ("a DNS-1123 label", c.SRC_K8S_NAMES),
+    "nvidia_device_plugin_values": ("a mapping (the chart's values)", c.SRC_NVIDIA_PLUGIN),
+    "nvidia_model_files": ("mappings {dest: relative path without '..', bundle or url, sha256: 64 hex digits "
+                           "(required with url)}", c.SRC_ROLE.format(role="nvidia")),
+    "nvidia_model_dir": ("an absolute path on the host", c.SRC_ROLE.format(role="nvidia")),
+}
