@@ -9,31 +9,14 @@ it (key=value lines) and logs the restart; kubectl prints a Lease and a Node as
 `kubectl get -o json` does (Kubernetes API v1). The real-API test is the cluster scenario."""
 import json
 import os
-import stat
 import subprocess
 import sys
 from pathlib import Path
 
 import yaml
+from test_k3s_drain_uncordon import VERSION, _node, _stub  # the Node/Lease list and the PATH stubs
 
 REPO = Path(__file__).resolve().parents[2]
-VERSION = "v1.31.4+k3s1"
-
-
-def _list(heartbeat: str) -> dict:
-    return {"apiVersion": "v1", "kind": "List", "items": [
-        {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
-         "metadata": {"name": "gpu-1", "namespace": "kube-node-lease"},
-         "spec": {"holderIdentity": "gpu-1", "renewTime": heartbeat.replace("Z", ".000000Z")}},
-        {"apiVersion": "v1", "kind": "Node", "metadata": {"name": "gpu-1"},
-         "status": {"conditions": [{"type": "Ready", "status": "True", "lastHeartbeatTime": heartbeat,
-                                    "reason": "KubeletReady"}],
-                    "nodeInfo": {"kubeletVersion": VERSION}}}]}
-
-
-def _stub(path: Path, body: str) -> None:
-    path.write_text("#!/bin/sh\n" + body)
-    path.chmod(path.stat().st_mode | stat.S_IEXEC)
 
 
 def _run(tmp_path: Path, heartbeat: str):
@@ -41,7 +24,7 @@ def _run(tmp_path: Path, heartbeat: str):
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     log = tmp_path / "calls.log"
-    (tmp_path / "node.json").write_text(json.dumps(_list(heartbeat)))
+    (tmp_path / "node.json").write_text(json.dumps(_node(VERSION, heartbeat)))
     _stub(bin_dir / "systemctl", f'echo "systemctl $*" >> {log}\n'
           'case "$1" in show) printf "Id=k3s.service\\nLoadState=loaded\\nActiveState=active\\nSubState=running\\n'
           'UnitFileState=enabled\\n";; esac\nexit 0\n')
