@@ -6,6 +6,7 @@ Usage: scripts/gen-inventory-doc.py [--check]
 The argument spec format is Ansible's role argument validation
 (https://docs.ansible.com/ansible/latest/playbook_guide/playbooks_reuse_roles.html#role-argument-validation).
 """
+import importlib
 import sys
 from pathlib import Path
 
@@ -14,6 +15,19 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 ROLES = ["preflight", "pki", "airgap", "registry", "postgresql", "redis", "k3s", "nvidia", "platform", "bundle"]
 OUT = REPO / "docs" / "inventory.md"
+# The validators' per-variable rules (VARIABLE_RULES of plugins/module_utils/_validate/<role>.py).
+VALIDATE = "ansible_collections.onprem.stack.plugins.module_utils._validate."
+
+
+def _variable_rules(role):
+    """The role validator's VARIABLE_RULES (dict: variable to (rule, source)), {} when it has none."""
+    if str(REPO / "collections") not in sys.path:
+        sys.path.insert(0, str(REPO / "collections"))
+    try:
+        module = importlib.import_module(VALIDATE + role)
+    except ImportError:
+        return {}
+    return getattr(module, "VARIABLE_RULES", {})
 
 
 def _cell(text):
@@ -62,6 +76,13 @@ def render():
                 desc += " Choices: " + ", ".join(f"`{c}`" for c in opt["choices"]) + "."
             lines.append(f"| `{name}` | {kind} | {default} | {_cell(desc)} |")
         lines.append("")
+        rules = _variable_rules(role)
+        if rules:
+            lines += [f"Input checks (`plugins/module_utils/_validate/{role}.py`, run by preflight before any host "
+                      "changes): the rule each variable's check mirrors, and where that rule comes from.", "",
+                      "| Variable | Rule the check mirrors | Source |", "|---|---|---|"]
+            lines += [f"| `{name}` | {_cell(rule)} | {_cell(source)} |" for name, (rule, source) in sorted(rules.items())]
+            lines.append("")
     return "\n".join(lines)
 
 

@@ -23,8 +23,9 @@ description:
     list (an empty list included), every GPU node gets exactly that list."
   - C(absent) lists the taints of O(gpu_taints) and O(taints) that a node must not keep,
     those whose key and effect no C(present) taint has (M(kubernetes.core.k8s_taint)
-    matches taints by key and effect). k3s writes O(gpu_taints) at registration
-    (C(node-taint)), so they are removed from a registered node when the rule says none.
+    matches taints by key and effect). The k3s role registers a node with C(present)
+    (C(node-taint), C(_k3s_register_taints)); a node registered under another rule or other
+    groups may carry O(gpu_taints) that the rule no longer wants, so they are removed.
   - Taint strings are C(key[=value]:Effect) as k3s' C(node-taint) takes them, checked with
     the kubelet's rules (the C(onprem.stack.k8s_taints) filter).
 options:

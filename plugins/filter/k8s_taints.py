@@ -44,15 +44,10 @@ _value:
   elements: dict
 """
 
-import re
-
 from ansible.errors import AnsibleFilterError
 
-EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
-_NAME = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
-_SUBDOMAIN = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*"
-_KEY_RE = re.compile(r"^(%s/)?%s$" % (_SUBDOMAIN, _NAME))
-_VALUE_RE = re.compile(r"^(%s)?$" % _NAME)
+from ansible_collections.onprem.stack.plugins.module_utils._validate._common import (
+    TAINT_EFFECTS as EFFECTS, is_label_value, is_qualified_name)
 
 
 def parse_taint(text):
@@ -69,12 +64,11 @@ def parse_taint(text):
         raise AnsibleFilterError("k8s_taints: %r has no effect (want key[=value]:Effect, e.g. "
                                  "nvidia.com/gpu=true:NoSchedule)" % text)
     key, _sep, value = spec.partition("=")
-    prefix = key.split("/", 1)[0] if "/" in key else ""
-    if not _KEY_RE.match(key) or len(prefix) > 253:
+    if not is_qualified_name(key):
         raise AnsibleFilterError("k8s_taints: %r: key %r is not a qualified name (an optional DNS subdomain "
                                  "prefix and '/', then up to 63 letters, digits, '-', '_', '.', starting and "
                                  "ending with a letter or digit)" % (text, key))
-    if not _VALUE_RE.match(value):
+    if not is_label_value(value):
         raise AnsibleFilterError("k8s_taints: %r: value %r is not a label value (up to 63 letters, digits, '-', "
                                  "'_', '.', starting and ending with a letter or digit)" % (text, value))
     if effect not in EFFECTS:

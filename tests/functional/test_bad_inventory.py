@@ -82,6 +82,7 @@ WIRING = {
     "k3s-short-token",                             # k3s validator: a secret's length, never its value
     "k3s-cluster-config-differs-per-host",         # k3s: another host's variables (hostvars)
     "k3s-gpu-taint-without-effect",                # hosts in k3s_server and gpu: k3s and nvidia both planned
+    "k3s-registry-user-unknown",                   # k3s: registry_users of the registry host (hostvars)
     "nvidia-toolkit-debs-dir-missing",             # nvidia validator, a control-node directory
     "platform-release-values-list",                # platform argument spec (entry point validate)
     "platform-secret-database-user-unknown",       # platform: postgresql_users of the postgres host

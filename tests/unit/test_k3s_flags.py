@@ -35,16 +35,34 @@ NODES = {
 }
 
 
-def _render(node, **extra):
-    """config.yaml of ``node`` (a NODES key) as a dict; ``extra`` variables override the input."""
+# The role's derived values the template reads, as Ansible loads vars/main.yml (templates).
+ROLE_VARS = ("_k3s_nodes", "_k3s_register_taints")
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _plugin_loader(collection_loader):  # noqa: ARG001  (tests/unit/conftest.py)
+    """The template calls onprem.stack's gpu_node_taints filter."""
+
+
+def _render(node, groups=None, hostvars=None, **extra):
+    """config.yaml of ``node`` (a NODES key) as a dict, for host ``node1``; ``extra`` variables
+    override the input. ``groups``: the inventory's groups (default: node1 in its group_names);
+    ``hostvars``: other hosts' variables (k3s_node_taints)."""
+    loader = DataLoader()
     variables = yaml.safe_load((ROLE / "defaults" / "main.yml").read_text())
     variables.update(INPUT)
     variables.update(extra)
     variables.update(NODES[node])
+    role_vars = loader.load_from_file(str(ROLE / "vars" / "main.yml"), trusted_as_template=True)
+    variables.update({k: role_vars[k] for k in ROLE_VARS})
+    group_names = variables.get("group_names") or ["k3s_server" if NODES[node]["_k3s_is_server"] else "k3s_agent"]
+    groups = groups or {g: ["node1"] for g in group_names}
+    hostvars = dict(hostvars or {}, node1={"k3s_node_taints": variables["k3s_node_taints"]})
     variables.update({"ansible_managed": "Ansible managed", "_k3s_config_dir": "/etc/rancher/k3s",
                       "_k3s_url": "https://192.0.2.1:6443", "_k3s_endpoint": "k3s-api.example.test",
-                      "_k3s_registry": "registry.example.test:5000"})
-    templar = Templar(loader=DataLoader(), variables=variables)
+                      "_k3s_registry": "registry.example.test:5000", "inventory_hostname": "node1",
+                      "group_names": group_names, "groups": groups, "hostvars": hostvars})
+    templar = Templar(loader=loader, variables=variables)
     text = templar.template(trust_as_template((ROLE / "templates" / "config.yaml.j2").read_text()))
     return yaml.safe_load(text)
 
@@ -84,15 +102,45 @@ def test_rendered_roles_of_the_nodes():
 
 
 def test_gpu_hosts_get_the_gpu_label_and_taint_at_registration():
-    """A host of group gpu registers with node-type=gpu and the nvidia.com/gpu taint, added to its own
-    labels and taints without duplicates; other hosts get neither."""
-    gpu = _render("agent", group_names=["k3s_agent", "gpu"], k3s_node_labels=["zone=a"], k3s_node_taints=[])
+    """A host of group gpu registers with node-type=gpu and, while a schedulable node without a GPU
+    remains, the nvidia.com/gpu taint, added to its own labels and taints without duplicates; other
+    hosts get neither."""
+    cluster = {"k3s_server": ["cpu1"], "k3s_agent": ["node1"], "gpu": ["node1"]}
+    gpu = _render("agent", groups=cluster, group_names=["k3s_agent", "gpu"], k3s_node_labels=["zone=a"],
+                  k3s_node_taints=[])
     assert gpu["node-label"] == ["zone=a", "node-type=gpu"]
     assert gpu["node-taint"] == ["nvidia.com/gpu=true:NoSchedule"]
     plain = _render("agent", group_names=["k3s_agent"], k3s_node_labels=[], k3s_node_taints=[])
     assert "node-label" not in plain and "node-taint" not in plain
-    both = _render("first server", group_names=["k3s_server", "gpu"])
-    assert both["node-label"] == ["node-type=gpu"] and both["node-taint"] == ["nvidia.com/gpu=true:NoSchedule"]
+    own = _render("agent", groups=cluster, group_names=["k3s_agent", "gpu"],
+                  k3s_node_taints=["nvidia.com/gpu=true:NoSchedule", "zone=a:PreferNoSchedule"])
+    assert own["node-taint"] == ["nvidia.com/gpu=true:NoSchedule", "zone=a:PreferNoSchedule"]
+
+
+@pytest.mark.parametrize("groups,hostvars,extra,taints", [
+    # A one-node site with a GPU: no taint, or coredns, traefik, ... would stay Pending.
+    ({"k3s_server": ["node1"], "gpu": ["node1"]}, {}, {}, None),
+    # Every node has a GPU.
+    ({"k3s_server": ["node1", "gpu2"], "gpu": ["node1", "gpu2"]}, {}, {}, None),
+    # The only node without a GPU is tainted NoSchedule itself: it does not count.
+    ({"k3s_server": ["cpu1"], "k3s_agent": ["node1"], "gpu": ["node1"]},
+     {"cpu1": {"k3s_node_taints": ["dedicated=infra:NoSchedule"]}}, {}, None),
+    # ... but PreferNoSchedule only steers: it counts.
+    ({"k3s_server": ["cpu1"], "k3s_agent": ["node1"], "gpu": ["node1"]},
+     {"cpu1": {"k3s_node_taints": ["dedicated=infra:PreferNoSchedule"]}}, {}, ["nvidia.com/gpu=true:NoSchedule"]),
+    # An explicit nvidia_node_taints replaces the rule, [] included.
+    ({"k3s_server": ["node1"], "gpu": ["node1"]}, {}, {"nvidia_node_taints": ["nvidia.com/gpu=true:PreferNoSchedule"]},
+     ["nvidia.com/gpu=true:PreferNoSchedule"]),
+    ({"k3s_server": ["cpu1"], "k3s_agent": ["node1"], "gpu": ["node1"]}, {}, {"nvidia_node_taints": []}, None),
+])
+def test_registration_taints_follow_the_gpu_node_taints_rule(groups, hostvars, extra, taints):
+    """The taints a GPU node registers with are those of the gpu_node_taints filter, the rule the
+    nvidia role applies to registered nodes (docs/gpu.md, "Which nodes are tainted")."""
+    group_names = [g for g, hosts in groups.items() if "node1" in hosts]
+    node = "first server" if "k3s_server" in group_names else "agent"
+    config = _render(node, groups=groups, hostvars=hostvars, group_names=group_names, k3s_node_taints=[], **extra)
+    assert config.get("node-taint") == taints
+    assert config["node-label"] == ["node-type=gpu"]
 
 
 def test_cluster_keys_are_server_flags():

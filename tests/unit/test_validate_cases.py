@@ -22,9 +22,7 @@ import yaml
 from ansible.inventory.manager import InventoryManager
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 from ansible.parsing.dataloader import DataLoader
-from ansible.plugins.loader import init_plugin_loader
 from ansible.template import Templar, trust_as_template
-from ansible.utils.collection_loader._collection_finder import _AnsibleCollectionFinder
 from ansible.vars.hostvars import HostVars
 from ansible.vars.manager import VariableManager
 
@@ -34,20 +32,8 @@ from test_bad_inventory import BASE_VARS, CASES, inventory_for  # noqa: E402  py
 
 
 @pytest.fixture(scope="module", autouse=True)
-def _plugin_loader():
-    """Ansible's collection loader, as ansible-playbook installs it (the templar finds onprem.stack's
-    filters and lookups); removed afterwards so that later test modules import the collection plainly."""
-    _forget_collections()
-    init_plugin_loader([str(REPO / "collections")])
-    yield
-    _AnsibleCollectionFinder._remove()  # pylint: disable=protected-access
-    _forget_collections()
-
-
-def _forget_collections() -> None:
-    """Drop the modules imported from ansible_collections (the loader imports them again its way)."""
-    for name in [n for n in sys.modules if n == "ansible_collections" or n.startswith("ansible_collections.")]:
-        del sys.modules[name]
+def _plugin_loader(collection_loader):  # noqa: ARG001  (tests/unit/conftest.py)
+    """The templar finds onprem.stack's filters and lookups, as under ansible-playbook."""
 
 
 # The CI host's facts (Debian 12: PostgreSQL 15 without pgvector, from PGDG).

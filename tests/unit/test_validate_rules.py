@@ -137,7 +137,13 @@ RULES = [
     ("k3s", {}, {"servers": ["s1", "s2"]}, ["Group k3s_server has 2 hosts (s1, s2)", "k3s_allow_even_servers"]),
     ("k3s", {"k3s_token": "has a space in it, long"}, {}, ["k3s_token has 23 characters"]),
     ("k3s", {"k3s_agent_token": "short"}, {}, ["k3s_agent_token 5"]),
-    ("k3s", {}, {"is_first": False, "url": "https://10.0.0.1:6443/path"}, ["has no server to join"]),
+    ("k3s", {}, {"is_first": False, "url": "https://10.0.0.1:6443/path"},
+     ["would join the k3s cluster at 'https://10.0.0.1:6443/path'", "has a path"]),
+    ("k3s", {}, {"is_first": False, "url": "https://fd00::1:6443"},
+     ["'https://fd00::1:6443'", "an IPv6 address without brackets", "https://[fd00::1:6443]:port"]),
+    ("k3s", {}, {"is_first": False, "url": "https://[fd00::zz]:6443"}, ["host '[fd00::zz]'", "not an IPv6 address"]),
+    ("k3s", {}, {"is_first": False, "url": "https://[fd00::1]:70000"}, ["has port '70000', expected 1-65535"]),
+    ("k3s", {}, {"is_first": False, "url": "https://api_site:6443"}, ["host 'api_site'", "not a host name or IP"]),
     ("k3s", {}, {"is_first": False, "first_server": "", "servers": []}, ["group k3s_server has 0 hosts"]),
     ("k3s", {"k3s_cluster_config": ["cluster-cidr"]}, {}, ["k3s_cluster_config must be a mapping", "list"]),
     ("k3s", {"k3s_cluster_config": {"node-ip": "10.0.0.5"}}, {}, ["keys node-ip are not cluster-wide"]),
@@ -155,8 +161,45 @@ RULES = [
     ("k3s", {"k3s_gpu_node_labels": ["a b=c"]}, {}, ["k3s_gpu_node_labels of s1: a b=c"]),
     ("k3s", {"k3s_node_taints": ["a=b:Never"]}, {}, ["k3s_node_taints of s1: a=b:Never", "NoExecute"]),
     ("k3s", {"k3s_gpu_node_taints": []}, {}, ["k3s_gpu_node_taints must not be empty"]),
-    ("k3s", {"k3s_kubelet_args": ["--max-pods=200"]}, {}, ["k3s_kubelet_args of s1: --max-pods=200", "without --"]),
+    ("k3s", {"k3s_kubelet_args": ["max-pods 200"]}, {}, ["k3s_kubelet_args of s1: max-pods 200", "[--]name=value"]),
+    ("k3s", {"k3s_kubelet_args": ["-v=2"]}, {}, ["k3s_kubelet_args of s1: -v=2", "is not [--]name[=value]"]),
+    ("k3s", {"k3s_kubelet_args": ["Max-Pods=1"]}, {}, ["k3s_kubelet_args of s1: Max-Pods=1"]),
+    ("k3s", {"k3s_kubelet_args": [{"max-pods": 200}]}, {}, ["k3s_kubelet_args of s1", "is a dict"]),
+    ("k3s", {"k3s_extra_config": {"kube-apiserver-arg": ["audit-log-maxage 30"]}}, {},
+     ["k3s_extra_config of s1: kube-apiserver-arg: 'audit-log-maxage 30' is not [--]name[=value]"]),
+    ("k3s", {"k3s_extra_config": {"etcd-arg": "quota-backend-bytes=\n8589934592"}}, {}, ["etcd-arg", "has a line break"]),
     ("k3s", {"k3s_tls_san": ["https://api"]}, {}, ["k3s_tls_san of s1: https://api"]),
+    ("k3s", {"k3s_tls_san": ["[fd00::1]"]}, {}, ["k3s_tls_san of s1: [fd00::1]", "no scheme, port or brackets"]),
+    ("k3s", {"k3s_node_labels": ["node-role.kubernetes.io/worker=true"]}, {},
+     ["k3s_node_labels of s1: node-role.kubernetes.io/worker=true", "the kubelet refuses in --node-labels"]),
+    ("k3s", {"k3s_node_labels": ["example.k8s.io/x=y"]}, {}, ["'example.k8s.io/x'", "kubelet refuses"]),
+    ("k3s", {"k3s_node_labels": ["team=" + "a" * 64]}, {}, ["which is not a label value"]),
+    ("k3s", {"k3s_node_labels": ["team=-ai"]}, {}, ["has value '-ai'"]),
+    ("k3s", {"k3s_node_labels": ["Example.com/team=ai"]}, {}, ["has key 'Example.com/team', which is not a qualified name"]),
+    ("k3s", {"k3s_node_labels": ["a" * 64 + "=x"]}, {}, ["which is not a qualified name"]),
+    ("k3s", {"k3s_node_taints": ["gpu=true:noschedule"]}, {}, ["has effect 'noschedule', expected one of NoSchedule"]),
+    ("k3s", {"k3s_node_taints": ["gpu=a b:NoSchedule"]}, {}, ["has value 'a b'"]),
+    ("k3s", {"k3s_gpu_node_taints": ["nvidia.com/gpu_=true:NoSchedule"]}, {}, ["key 'nvidia.com/gpu_'"]),
+    ("k3s", {"k3s_registry_mirrored": ["docker.io/library"]}, {}, ["k3s_registry_mirrored of s1: docker.io/library"]),
+    ("k3s", {"k3s_api_port": 0}, {}, ["k3s_api_port must be a TCP port 1-65535", "'0'"]),
+    ("k3s", {"k3s_api_port": "6443/tcp"}, {}, ["k3s_api_port must be a TCP port 1-65535", "'6443/tcp'"]),
+    ("k3s", {"k3s_api_port": True}, {}, ["k3s_api_port must be a TCP port 1-65535", "'True'"]),
+    ("k3s", {"k3s_node_ip": "10.0.0.0/24"}, {}, ["k3s_node_ip of s1 must be an IP address", "'10.0.0.0/24'"]),
+    ("k3s", {"k3s_node_ip": "10.0.0.1,10.0.0.2"}, {}, ["an IPv4 and an IPv6 address", "'10.0.0.1,10.0.0.2'"]),
+    ("k3s", {"k3s_node_ip": "[fd00::5]"}, {}, ["k3s_node_ip of s1", "'[fd00::5]'"]),
+    ("k3s", {"k3s_api_endpoint": "https://api.site"}, {}, ["k3s_api_endpoint 'https://api.site'", "host name or address alone"]),
+    ("k3s", {"k3s_api_endpoint": "[fd00::1]"}, {}, ["k3s_api_endpoint '[fd00::1]' is a bracketed address"]),
+    ("k3s", {"k3s_api_endpoint": "api.site:6443"}, {}, ["k3s_api_endpoint 'api.site:6443'", "not a host name"]),
+    ("k3s", {"k3s_release_url": "ftp://mirror/k3s"}, {}, ["k3s_release_url 'ftp://mirror/k3s' has scheme ftp"]),
+    ("k3s", {"k3s_release_url": "https://fd00::9/k3s"}, {}, ["k3s_release_url", "IPv6 address without brackets"]),
+    ("k3s", {"k3s_start": "maybe"}, {}, ["k3s_start must be a boolean", "'maybe'"]),
+    ("k3s", {"k3s_allow_even_servers": None}, {}, ["k3s_allow_even_servers must be a boolean"]),
+    ("k3s", {"k3s_registry_user": "ci"}, {"registry": "reg.site:5000", "registry_host": "reg1",
+                                         "registry_users": [{"name": "onprem"}]},
+     ["k3s_registry_user 'ci' is not in registry_users of reg1 (onprem)"]),
+    ("k3s", {"k3s_proxy": {"http_proxy": "proxy.site:3128"}}, {}, ["k3s_proxy.http_proxy 'proxy.site:3128'", "no scheme"]),
+    ("k3s", {"k3s_proxy": {"https_proxy": "http://fd00::1:3128"}}, {}, ["k3s_proxy.https_proxy", "an IPv6 address without brackets"]),
+    ("k3s", {"k3s_proxy": {"no_proxy": ".corp,10.0.0.0/8"}}, {}, ["k3s_proxy.no_proxy must be a list"]),
     ("k3s", {"k3s_node_taints": "a:NoSchedule"}, {}, ["k3s_node_taints of s1 must be a list"]),
     ("k3s", {}, {"registry": "reg site:5000"}, ["k3s_registry_address must be host[:port]", "'reg site:5000'"]),
     # nvidia
@@ -171,6 +214,18 @@ RULES = [
     ("nvidia", {"nvidia_device_plugin_namespace": "GPU"}, {}, ["nvidia_device_plugin_namespace", "'GPU'"]),
     ("nvidia", {"nvidia_device_plugin_values": "x"}, {}, ["nvidia_device_plugin_values a mapping", "str"]),
     ("nvidia", {"nvidia_model_dir": "models"}, {}, ["nvidia_model_dir must be an absolute path", "'models'"]),
+    ("nvidia", {"nvidia_node_taints": ["nvidia.com/gpu=true"]}, {}, ["nvidia_node_taints entries", "has no effect"]),
+    ("nvidia", {"nvidia_node_taints": ["gpu=yes:Never"]}, {}, ["'gpu=yes:Never' has effect 'Never'"]),
+    ("nvidia", {"nvidia_node_taints": "nvidia.com/gpu=true:NoSchedule"}, {}, ["nvidia_node_taints must be null", "is a str"]),
+    ("nvidia", {"nvidia_node_taints": ["kubernetes.io/" + "g" * 64 + ":NoSchedule"]}, {}, ["not a qualified name"]),
+    ("nvidia", {"nvidia_reboot_allowed": "sometimes"}, {}, ["nvidia_reboot_allowed must be a boolean", "'sometimes'"]),
+    ("nvidia", {"nvidia_toolkit": "enabled"}, {}, ["nvidia_toolkit must be a boolean", "'enabled'"]),
+    ("nvidia", {"nvidia_toolkit_version": "latest"}, {}, ["nvidia_toolkit_version must be a Debian package version"]),
+    ("nvidia", {"nvidia_device_plugin_image": "NVCR.io/Nvidia/plugin:v1"}, {}, ["nvidia_device_plugin_image must be an image"]),
+    ("nvidia", {"nvidia_debian_mirror": "deb.debian.org/debian"}, {}, ["nvidia_debian_mirror 'deb.debian.org/debian'",
+                                                                      "no scheme"]),
+    ("nvidia", {"nvidia_toolkit_repo_key_url": "http://nvidia.github.io/gpgkey"}, {},
+     ["nvidia_toolkit_repo_key_url", "has scheme http, expected https://"]),
     ("nvidia", {"nvidia_mok_key": "mok.key", "nvidia_mok_cert": "mok.crt"}, {}, ["nvidia_mok_key ('mok.key')"]),
     ("nvidia", {"nvidia_toolkit_source": "ppa"}, {}, ["nvidia_toolkit_source must be empty, repo, debs or bundle", "'ppa'"]),
     ("nvidia", {}, {"toolkit_source": "debs"}, ["nvidia_toolkit_debs_dir, a directory on the control node (is '')"]),
@@ -200,6 +255,13 @@ RULES = [
     ("platform", {"platform_helm_url": "https://get.helm.sh/helm.zip"}, {}, ["platform_helm_url", "helm.zip"]),
     ("platform", {"platform_secrets": {"name": "x"}}, {}, ["platform_secrets must be a list", "found dict"]),
     ("platform", {"platform_namespaces": [{"name": "Apps"}]}, {}, ["platform_namespaces[0]", "found name 'Apps'"]),
+    ("platform", {"platform_namespaces": [{"name": "ai", "labels": {"team": "a b"}}]}, {},
+     ["platform_namespaces[0] ('ai') labels", "'team' has value 'a b'"]),
+    ("platform", {"platform_namespaces": [{"name": "ai", "annotations": {"Bad Key": "x"}}]}, {},
+     ["platform_namespaces[0] ('ai') annotations", "key 'Bad Key' is not a qualified name"]),
+    ("platform", {"platform_database_host": "postgresql://db1"}, {}, ["platform_database_host 'postgresql://db1'"]),
+    ("platform", {"platform_database_host": "[fd00::5]"}, {}, ["platform_database_host '[fd00::5]' is a bracketed"]),
+    ("platform", {"platform_redis_host": "cache1:6379"}, {}, ["platform_redis_host 'cache1:6379'"]),
 ]
 REL = {"name": "align", "namespace": "align", "chart": "oci://reg.site:5000/charts/align", "version": "1.4.0"}
 SEC = {"name": "s", "namespace": "ns"}
@@ -239,6 +301,10 @@ RULES += [
     ("platform", {"platform_secrets": [dict(SEC, type="kubernetes.io/tls", data={"k": {"value": "v"}})]}, {},
      ["TLS Secrets go into platform_tls"]),
     ("platform", {"platform_secrets": [SEC]}, {}, ["data must be a non-empty mapping", "found nothing"]),
+    ("platform", {"platform_secrets": [dict(SEC, labels={"app.kubernetes.io/name": "x" * 64}, data={"k": {"value": "v"}})]},
+     {}, ["('s'): labels: 'app.kubernetes.io/name' has value"]),
+    ("platform", {"platform_secrets": [dict(SEC, labels=["a=b"], data={"k": {"value": "v"}})]}, {},
+     ["('s'): labels is a list, expected a mapping"]),
     ("platform", {"platform_secrets": [dict(SEC, data={"a b": {"value": "v"}})]}, {}, ["data 'a b': the key is not"]),
     ("platform", {"platform_secrets": [dict(SEC, data={"k": "top-secret"})]}, {}, ["data 'k': is a str, expected {value"]),
     ("platform", {"platform_secrets": [dict(SEC, data={"k": {"value": "v", "from": {"site_ca": True}}})]}, {},
@@ -337,13 +403,20 @@ def test_dns1123(value, label, subdomain) -> None:
     ("nvidia.com/gpu=true:NoSchedule", ("nvidia.com/gpu", "true", "NoSchedule")),
     ("dedicated:PreferNoSchedule", ("dedicated", "", "PreferNoSchedule")),
     ("gpu", None), ("a=b:Never", None), ("a=b c:NoExecute", None), (None, None),
+    ("node-role.kubernetes.io/control-plane:NoSchedule", ("node-role.kubernetes.io/control-plane", "", "NoSchedule")),
+    ("Example.com/a:NoSchedule", None), ("a=" + "v" * 64 + ":NoSchedule", None), (":NoSchedule", None),
 ])
 def test_parse_taint(value, want) -> None:
     assert c.parse_k8s_taint(value) == want
 
 
-@pytest.mark.parametrize("value,want", [("node-type=gpu", ("node-type", "gpu")), ("a=", ("a", "")), ("a", None),
-                                        ("a=b=c", None)])
+@pytest.mark.parametrize("value,want", [
+    ("node-type=gpu", ("node-type", "gpu")), ("a=", ("a", "")), ("a", None), ("a=b=c", None),
+    ("example.com/team=ai", ("example.com/team", "ai")), ("node.kubernetes.io/pool=gpu", ("node.kubernetes.io/pool", "gpu")),
+    ("topology.kubernetes.io/zone=z1", ("topology.kubernetes.io/zone", "z1")),
+    ("node-role.kubernetes.io/worker=", None), ("x.k8s.io/a=b", None), ("a=" + "b" * 63, ("a", "b" * 63)),
+    ("a=" + "b" * 64, None), ("a_=b", None), ("=b", None), ("a=b.", None),
+])
 def test_parse_label(value, want) -> None:
     assert c.parse_k8s_label(value) == want
 
@@ -374,7 +447,9 @@ def test_is_port(value, want) -> None:
 @pytest.mark.parametrize("value,host_port,server_url", [
     ("reg.site:5000", True, False), ("reg.site", True, False), ("[fd00::1]:5000", True, False),
     ("reg site", False, False), ("https://10.0.0.1:6443", False, True), ("https://a/", False, True),
-    ("http://a:6443", False, False),
+    ("http://a:6443", False, False), ("https://[fd00::1]:6443", False, True), ("https://[fd00::1]", False, True),
+    ("https://fd00::1:6443", False, False), ("https://fd00::1", False, False), ("https://[10.0.0.1]:6443", False, False),
+    ("https://a:0", False, False), ("https://a:6443/x", False, False),
 ])
 def test_addresses(value, host_port, server_url) -> None:
     assert c.is_host_port(value) is host_port
@@ -391,3 +466,64 @@ def test_helpers() -> None:
     assert c.uint("12") == 12 and c.uint("-1") is None and c.to_int("x") == 0
     assert c.CHART_VERSION_RE.match("1.4.0") and c.CHART_VERSION_RE.match("v1.2.3-rc.1")
     assert c.OCI_CHART_RE.match("oci://reg.site:5000/charts/align") and not c.OCI_CHART_RE.match("oci://r/a:1")
+
+
+@pytest.mark.parametrize("value,words", [
+    ("https://fd00::1:6443", ["host 'fd00::1:6443', an IPv6 address without brackets", "https://[fd00::1:6443]:port"]),
+    ("https://fd00::1", ["an IPv6 address without brackets"]),
+    ("fd00::1", ["is not scheme://host"]),
+    ("https://[fd00::1]:6443/", []), ("https://10.0.0.1:6443", []), ("https://api.site", []),
+])
+def test_server_url_messages(value, words) -> None:
+    """An IPv6 server URL passes bracketed and is refused bare, with a message that says so."""
+    problem = c.https_server_url_problem(value)
+    assert (problem == "") is (not words)
+    assert all(w in problem for w in words), problem
+
+
+@pytest.mark.parametrize("value,brackets,want", [
+    ("fd00::1", False, ""), ("fd00::1", True, "is an IPv6 address without brackets; write [fd00::1]"),
+    ("[fd00::1]", True, ""), ("[fd00::1]", False, "is a bracketed address"), ("db.site", False, ""),
+    ("10.0.0.1", True, ""), ("db_1", False, "is not a host name or IP address"), ("", False, "is empty"),
+])
+def test_host_problem(value, brackets, want) -> None:
+    assert c.host_problem(value, brackets) == want or (want and c.host_problem(value, brackets).startswith(want))
+
+
+@pytest.mark.parametrize("value,ok", [
+    ("max-pods=200", True), ("--max-pods=200", True), ("eviction-hard=memory.available<5%", True),
+    ("feature-gates+=A=true", True), ("tls-cipher-suites-=X", True), ("rotate-server-certificates", True),
+    ("--v=2", True), ("-v=2", False), ("max pods=1", False), ("Max-Pods=1", False), ("=1", False), ("", False),
+    ("a=b\nc=d", False), (5, False),
+])
+def test_component_arg(value, ok) -> None:
+    """k3s passes [--]name[+|-][=value] on as --name=value (k3s-io/k3s pkg/util/args.go GetArgs)."""
+    assert (c.component_arg_problem(value) == "") is ok
+
+
+def test_booleans_and_good_addresses() -> None:
+    """Strict Ansible booleans; dual-stack node-ip, a bracketed IPv6 server URL and bare IPv6 hosts are accepted."""
+    assert c.bool_problems({"a": "yes", "b": 0, "c": "maybe", "d": None, "e": "True"}, ["a", "b", "c", "d", "e", "z"]) \
+        == ["c", "d"]
+    assert run("k3s", {"k3s_node_ip": "10.0.0.5,fd00::5", "k3s_api_endpoint": "fd00::1",
+                       "k3s_kubelet_args": ["--max-pods=200", "eviction-hard=memory.available<5%"],
+                       "k3s_node_labels": ["node.kubernetes.io/pool=gpu", "example.com/team=ai"],
+                       "k3s_extra_config": {"kube-apiserver-arg": ["--audit-log-maxage=30"]}},
+               {"is_first": False, "url": "https://[fd00::1]:6443"}) == []
+    assert run("k3s", {"k3s_registry_user": "onprem"}, {"registry": "reg.site:5000", "registry_host": "reg1",
+                                                       "registry_users": [{"name": "onprem"}]}) == []
+    assert run("k3s", {"k3s_registry_user": "ci", "k3s_registry_password": "given-password"},
+               {"registry": "reg.site:5000", "registry_host": "reg1", "registry_users": [{"name": "onprem"}]}) == []
+    assert run("platform", {"platform_database_host": "fd00::5", "platform_redis_host": "cache.site",
+                            "platform_namespaces": [{"name": "ai", "labels": {"team": "ai", "n": 1},
+                                                     "annotations": {"example.com/note": "any text"}}]}) == []
+    assert run("nvidia", {"nvidia_node_taints": [], "nvidia_toolkit_version": "1:1.17.8-1~deb13"}) == []
+
+
+@pytest.mark.parametrize("role", ["k3s", "nvidia", "platform"])
+def test_every_variable_names_its_rule_and_source(role) -> None:
+    """docs/inventory.md's "Input checks" table (VARIABLE_RULES) has exactly the role's public variables,
+    each with a rule and an upstream or contract source."""
+    module = __import__("ansible_collections.onprem.stack.plugins.module_utils._validate." + role, fromlist=["x"])
+    assert sorted(module.VARIABLE_RULES) == sorted(_defaults_raw(role))
+    assert all(rule and source for rule, source in module.VARIABLE_RULES.values())

@@ -275,35 +275,234 @@ def cidr_overlaps(networks):
     return found
 
 
+# Qualified names and label values (k8s.io/apimachinery pkg/util/validation IsQualifiedName,
+# IsValidLabelValue): a name part of at most 63 letters, digits, '-', '_', '.', starting and
+# ending with a letter or digit, after an optional DNS-1123 subdomain prefix and '/'.
+_QUALIFIED_PART = r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+QUALIFIED_NAME_RE = re.compile(r"^(%s/)?%s$" % (r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*",
+                                                _QUALIFIED_PART))
+LABEL_VALUE_RE = re.compile(r"^(%s)?$" % _QUALIFIED_PART)
+# Labels the kubelet sets on itself in the kubernetes.io and k8s.io namespaces
+# (k8s.io/kubelet pkg/apis well_known_labels.go: KubeletLabelNamespaces, KubeletLabels).
+KUBELET_LABEL_NAMESPACES = ("kubelet.kubernetes.io", "node.kubernetes.io")
+KUBELET_LABELS = ("beta.kubernetes.io/arch", "beta.kubernetes.io/instance-type", "beta.kubernetes.io/os",
+                  "failure-domain.beta.kubernetes.io/region", "failure-domain.beta.kubernetes.io/zone",
+                  "kubernetes.io/arch", "kubernetes.io/hostname", "kubernetes.io/os", "node.kubernetes.io/instance-type",
+                  "topology.kubernetes.io/region", "topology.kubernetes.io/zone")
+SRC_KUBELET_LABELS = ("kubelet --node-labels (k8s.io/kubernetes cmd/kubelet/app/options ValidateKubeletFlags, "
+                      "k8s.io/kubelet pkg/apis IsKubeletLabel; k8s.io/apimachinery IsQualifiedName, IsValidLabelValue)")
+SRC_K3S_ARGS = ("k3s component arguments: kubelet-arg, kube-apiserver-arg, ... (docs.k3s.io/cli/agent, "
+                "docs.k3s.io/cli/server; k3s-io/k3s pkg/util/args.go GetArgs)")
+SRC_URL = "URLs, IPv6 literals in brackets (RFC 3986 section 3.2.2), parsed as Go's net/url does"
+SRC_ANSIBLE_BOOL = ("Ansible booleans (ansible.module_utils.parsing.convert_bool: true/false, yes/no, on/off, 1/0); "
+                    "the bool filter reads any other value as false")
+
+
+def is_qualified_name(value):
+    """True when ``value`` (str) is a qualified name: ``[prefix/]name``, prefix a DNS-1123
+    subdomain of at most 253 characters, name at most 63 characters of letters, digits, '-',
+    '_', '.', starting and ending with a letter or digit (k8s.io/apimachinery IsQualifiedName)."""
+    if not isinstance(value, str) or not QUALIFIED_NAME_RE.match(value):
+        return False
+    return "/" not in value or len(value.split("/", 1)[0]) <= 253
+
+
+def is_label_value(value):
+    """True when ``value`` (str) is a label value: empty, or at most 63 letters, digits, '-', '_',
+    '.', starting and ending with a letter or digit (k8s.io/apimachinery IsValidLabelValue)."""
+    return isinstance(value, str) and bool(LABEL_VALUE_RE.match(value))
+
+
+def is_kubelet_label(key):
+    """True when the kubelet may set label ``key`` (str) on its own node: a key outside the
+    kubernetes.io and k8s.io namespaces, one under kubelet.kubernetes.io or node.kubernetes.io,
+    or one of KUBELET_LABELS (k8s.io/kubelet pkg/apis IsKubeletLabel, the rule behind
+    ValidateKubeletFlags; the kubelet refuses to start otherwise)."""
+    namespace = key.split("/", 1)[0] if isinstance(key, str) and "/" in key else ""
+    if not any(namespace == d or namespace.endswith("." + d) for d in ("kubernetes.io", "k8s.io")):
+        return True
+    return key in KUBELET_LABELS or any(namespace == d or namespace.endswith("." + d) for d in KUBELET_LABEL_NAMESPACES)
+
+
+def label_problem(value):
+    """What is wrong (str) with a ``key=value`` node label as the kubelet's ``--node-labels``
+    takes it, or '' when the kubelet accepts it (ValidateKubeletFlags: qualified-name key,
+    label value, and no kubernetes.io/k8s.io key but the kubelet's own)."""
+    if not isinstance(value, str):
+        return "is a %s, expected a str key=value" % type_name(value)
+    key, sep, label = value.partition("=")
+    if not sep:
+        return "has no '=' (expected key=value)"
+    if not is_qualified_name(key):
+        return ("has key '%s', which is not a qualified name ([DNS-subdomain/]name, the name at most 63 letters, "
+                "digits, '-', '_', '.', starting and ending with a letter or digit)" % key)
+    if not is_label_value(label):
+        return ("has value '%s', which is not a label value (at most 63 letters, digits, '-', '_', '.', starting and "
+                "ending with a letter or digit, or empty)" % label)
+    if not is_kubelet_label(key):
+        return ("has key '%s' in the kubernetes.io/k8s.io namespace, which the kubelet refuses in --node-labels "
+                "(allowed there: %s/..., %s/..., %s)" % (key, KUBELET_LABEL_NAMESPACES[0], KUBELET_LABEL_NAMESPACES[1],
+                                                        ", ".join(KUBELET_LABELS)))
+    return ""
+
+
+def metadata_problems(mapping, values=True):
+    """The faults (list of str, one per bad entry) of an object's ``metadata.labels``
+    (``values`` True: qualified-name keys, label values) or ``metadata.annotations``
+    (``values`` False: qualified-name keys, string values of any form), as the API server's
+    ValidateLabels / ValidateAnnotations (k8s.io/apimachinery) check them."""
+    found = []
+    for key, value in mapping.items():
+        if not is_qualified_name(key):
+            found.append("key '%s' is not a qualified name ([DNS-subdomain/]name, the name at most 63 letters, digits, "
+                         "'-', '_', '.', starting and ending with a letter or digit)" % text(key))
+        elif values and not is_label_value(text(value) if isinstance(value, (str, int)) and not isinstance(value, bool)
+                                           else None):
+            found.append("'%s' has value '%s', which is not a label value (at most 63 letters, digits, '-', '_', '.', "
+                         "starting and ending with a letter or digit)" % (text(key), text(value)))
+        elif not values and not isinstance(value, str):
+            found.append("'%s' has a %s value; annotation values are strings" % (text(key), type_name(value)))
+    return found
+
+
 def parse_k8s_label(value):
     """Split a ``key=value`` node label as the kubelet's ``--node-labels`` takes it.
 
     :param value: str.
-    :returns: (key, value) tuple of str, or None when ``value`` is not ``key=value`` with
-        a key of letters, digits, ``./_-`` and a value of letters, digits, ``._-``
-        (Kubernetes labels: kubernetes.io/docs/concepts/overview/working-with-objects/labels).
+    :returns: (key, value) tuple of str, or None when label_problem finds a fault
+        (kubernetes.io/docs/concepts/overview/working-with-objects/labels, ValidateKubeletFlags).
     """
-    if not isinstance(value, str):
+    if label_problem(value):
         return None
-    match = re.match(r"^([A-Za-z0-9./_-]+)=([A-Za-z0-9._-]*)$", value)
-    return (match.group(1), match.group(2)) if match else None
+    key, _sep, label = value.partition("=")
+    return (key, label)
 
 
 TAINT_EFFECTS = ("NoSchedule", "PreferNoSchedule", "NoExecute")
+
+
+def taint_problem(value):
+    """What is wrong (str) with a ``key[=value]:Effect`` taint as k3s' ``node-taint`` (the kubelet's
+    ``--register-with-taints``) takes it, or '' when it is accepted (k8s.io/kubernetes
+    pkg/util/taints ParseTaint: qualified-name key, label value, effect NoSchedule,
+    PreferNoSchedule or NoExecute)."""
+    if not isinstance(value, str):
+        return "is a %s, expected a str key[=value]:Effect" % type_name(value)
+    spec, sep, effect = value.rpartition(":")
+    if not sep or not spec:
+        return "has no effect (expected key[=value]:Effect, e.g. nvidia.com/gpu=true:NoSchedule)"
+    key, _sep, taint = spec.partition("=")
+    if not is_qualified_name(key):
+        return ("has key '%s', which is not a qualified name ([DNS-subdomain/]name, the name at most 63 letters, "
+                "digits, '-', '_', '.', starting and ending with a letter or digit)" % key)
+    if not is_label_value(taint):
+        return "has value '%s', which is not a label value (at most 63 letters, digits, '-', '_', '.')" % taint
+    if effect not in TAINT_EFFECTS:
+        return "has effect '%s', expected one of %s" % (effect, ", ".join(TAINT_EFFECTS))
+    return ""
 
 
 def parse_k8s_taint(value):
     """Split a ``key[=value]:Effect`` taint as k3s' ``node-taint`` and the kubelet take it.
 
     :param value: str.
-    :returns: (key, value, effect) tuple of str, or None when ``value`` does not have that
-        form or the effect is not NoSchedule, PreferNoSchedule or NoExecute
+    :returns: (key, value, effect) tuple of str, or None when taint_problem finds a fault
         (k8s.io/kubernetes pkg/util/taints ParseTaint).
     """
-    if not isinstance(value, str):
+    if taint_problem(value):
         return None
-    match = re.match(r"^([A-Za-z0-9./_-]+)(=([A-Za-z0-9._-]*))?:(NoSchedule|PreferNoSchedule|NoExecute)$", value)
-    return (match.group(1), match.group(3) or "", match.group(4)) if match else None
+    spec, _sep, effect = value.rpartition(":")
+    key, _sep, taint = spec.partition("=")
+    return (key, taint, effect)
+
+
+# One argument of a Kubernetes component as k3s passes it on (pkg/util/args.go GetArgs): an
+# optional leading "--", the flag name, an optional "+" (append to k3s' value) or "-" (prepend),
+# then "=value" (without it the value is "true").
+_COMPONENT_ARG_RE = re.compile(r"^(--)?(?P<name>[a-z0-9]([a-z0-9.-]*[a-z0-9])?)[+-]?(=(?P<value>.*))?$", re.S)
+
+
+def component_arg_problem(value):
+    """What is wrong (str) with one component argument (``kubelet-arg``, ``kube-apiserver-arg``
+    ...), or '' when k3s passes it on as ``--name=value``: ``[--]name[+|-][=value]``, the
+    name lower-case letters, digits, '-' and '.' (the components' pflag names), no newline
+    (k3s-io/k3s pkg/util/args.go GetArgs; docs.k3s.io/cli/agent)."""
+    if not isinstance(value, str):
+        return "is a %s, expected a str [--]name=value" % type_name(value)
+    if "\n" in value:
+        return "has a line break"
+    match = _COMPONENT_ARG_RE.match(value)
+    if not match:
+        return ("is not [--]name[=value] (a flag name of lower-case letters, digits and '-', then '=' and the value; "
+                "one flag per list item, no spaces before '=')")
+    return ""
+
+
+def host_problem(value, brackets=False):
+    """What is wrong (str) with a host as a client dials it, or '' when it is a DNS name
+    (RFC 1123) or an IP address.
+
+    :param value: the host (str).
+    :param brackets: True where the host sits in a URL or ``host:port`` (an IPv6 literal
+        must then be ``[fd00::1]``, RFC 3986 section 3.2.2); False where the host stands
+        alone (an IPv6 literal is written bare).
+    """
+    if not isinstance(value, str) or not value:
+        return "is empty" if value in ("", None) else "is a %s, expected a host" % type_name(value)
+    if value.startswith("[") and value.endswith("]"):
+        if not brackets:
+            return "is a bracketed address; write the address without brackets (e.g. fd00::1)"
+        return "" if ":" in value[1:-1] and is_ip_address(value[1:-1]) else "is not an IPv6 address in brackets"
+    if ":" in value:
+        if not is_ip_address(value):
+            return "is not a host name or IP address"
+        return "is an IPv6 address without brackets; write [%s]" % value if brackets else ""
+    if is_ip_address(value) or _HOST_NAME_RE.match(value):
+        return ""
+    return "is not a host name or IP address"
+
+
+_HOST_NAME_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$")
+_URL_RE = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?P<hostport>[^/?#@\s]*)(?P<path>[^\s]*)$")
+
+
+def url_problem(value, schemes=("https",), path=True):
+    """What is wrong (str) with a URL, or '' when a client (Go's net/url, Python's urllib)
+    reaches it: ``scheme://host[:port][/path]``.
+
+    :param value: the URL (str).
+    :param schemes: the schemes accepted (tuple of str, lower case).
+    :param path: False when only ``/`` (or nothing) may follow the authority (k3s' server URL).
+    :returns: '' or a reason: a wrong scheme, a host that is not a DNS name, an IPv4 address
+        or an IPv6 address in brackets (a bare ``fd00::1`` is named as such, RFC 3986
+        section 3.2.2), a port outside 1-65535, user information, a path where none belongs.
+    """
+    if not isinstance(value, str):
+        return "is a %s, expected a str URL" % type_name(value)
+    match = _URL_RE.match(value)
+    if not match:
+        if "@" in value:
+            return "has user information (user@); credentials go into their own variables"
+        return "is not scheme://host[:port][/path] (no scheme, or spaces)"
+    if match.group("scheme").lower() not in schemes:
+        return "has scheme %s, expected %s" % (match.group("scheme"), " or ".join("%s://" % s for s in schemes))
+    hostport = match.group("hostport")
+    bracket = re.match(r"^(\[[^\]]*\])(:(?P<port>[^:]*))?$", hostport)
+    if bracket:
+        host, port = bracket.group(1), bracket.group("port")
+    elif hostport.count(":") > 1:
+        return "has host '%s', an IPv6 address without brackets; write https://[%s]:port" % (hostport, hostport)
+    else:
+        host, _sep, port = hostport.partition(":")
+        port = port if _sep else None
+    problem = host_problem(host, brackets=True)
+    if problem:
+        return "has host '%s', which %s" % (host, problem)
+    if port is not None and not is_port(port):
+        return "has port '%s', expected 1-65535" % port
+    if not path and match.group("path") not in ("", "/"):
+        return "has a path ('%s'); expected nothing after host:port" % match.group("path")
+    return ""
 
 
 def is_host_port(value):
@@ -314,9 +513,31 @@ def is_host_port(value):
         re.match(r"^[A-Za-z0-9.\[\]:-]+:[0-9]{1,5}$|^[A-Za-z0-9.-]+$", value))
 
 
+def https_server_url_problem(value):
+    """What is wrong (str) with a k3s server URL, or '' when k3s' ``--server`` takes it:
+    ``https://host[:port][/]``, host a DNS name, an IPv4 address or a bracketed IPv6 address
+    (``https://[fd00::1]:6443``), port 1-65535 (docs.k3s.io/cli/agent; RFC 3986 section 3.2.2)."""
+    return url_problem(value, schemes=("https",), path=False)
+
+
 def is_https_server_url(value):
-    """True when ``value`` (str) is ``https://host[:port][/]``: the URL k3s' ``--server`` takes."""
-    return isinstance(value, str) and bool(re.match(r"^https://[^/:]+(:[0-9]+)?/?$", value))
+    """True when ``value`` (str) is ``https://host[:port][/]``: the URL k3s' ``--server`` takes
+    (https_server_url_problem finds nothing)."""
+    return not https_server_url_problem(value)
+
+
+def bool_problems(params, names):
+    """The variables (list of str) of ``names`` whose value in ``params`` (dict) is not a
+    boolean as Ansible reads it strictly (true/false, yes/no, on/off, 1/0; convert_bool
+    with strict=True); a missing variable is not named."""
+    bad = []
+    for name in names:
+        if name in params:
+            try:
+                boolean(params[name], strict=True)
+            except TypeError:
+                bad.append(name)
+    return bad
 
 
 def is_size(value, units):

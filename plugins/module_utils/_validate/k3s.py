@@ -23,31 +23,46 @@ SOURCES = ("", "bundle", "artifacts", "release")
 DEFAULT_CLUSTER_CIDR = "10.42.0.0/16"
 DEFAULT_SERVICE_CIDR = "10.43.0.0/16"
 _TOKEN_RE = re.compile(r"^[!-~]+$")
-_KUBELET_ARG_RE = re.compile(r"^[a-z0-9][a-z0-9-]*=.*$")
-_TLS_SAN_RE = re.compile(r"^[A-Za-z0-9.:*-]+$")
-_HOST_RE = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*\.?$")
 # HTTP proxy of the k3s units (the environment file k3s reads: docs.k3s.io/advanced,
 # "Configuring an HTTP proxy"). k3s, containerd and the kubelet are Go programs: the URLs
 # are read by golang.org/x/net/http/httpproxy (FromEnvironment, parseProxy) and used by
 # net/http's Transport, which dials http, https, socks5 and socks5h proxies.
 SRC_PROXY = ("k3s HTTP proxy (docs.k3s.io/advanced, Configuring an HTTP proxy); Go's proxy URLs and NO_PROXY "
              "(pkg.go.dev/golang.org/x/net/http/httpproxy)")
+SRC_URL_RELEASES = c.SRC_K3S_RELEASES + "; " + c.SRC_URL
 PROXY_KEYS = ("http_proxy", "https_proxy", "no_proxy")
 PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
 _PROXY_URL_RE = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?:(?P<userinfo>[^@/?#\s]*)@)?"
                            r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*)(?::(?P<port>[0-9]*))?(?P<path>[^\s]*)$")
 _NO_PROXY_HOST_RE = re.compile(r"^\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$")
 
-# (variable, predicate on one entry, expected form, source); each bad entry is named.
+
+def _san_problem(value):
+    """What is wrong (str) with a tls-san entry ('' when none): a DNS name (a leading ``*.``
+    allowed) or an IP address, written bare, as the API server certificate's SANs take them."""
+    if isinstance(value, str) and (c.is_ip_address(value) or c.is_dns_name(value)):
+        return ""
+    return "is not a DNS name or IP address (no scheme, port or brackets)"
+
+
+def _mirror_problem(value):
+    """What is wrong (str) with a mirrored registry name ('' when none): host[:port] as
+    registries.yaml's mirrors keys take it."""
+    return "" if c.is_host_port(value) else "is not host[:port]"
+
+
+# (variable, problem of one entry ('' when none), expected form, source); each bad entry is named.
 LIST_RULES = (
-    ("k3s_node_labels", c.parse_k8s_label, "key=value", c.SRC_K8S_LABELS),
-    ("k3s_gpu_node_labels", c.parse_k8s_label, "key=value", c.SRC_K8S_LABELS),
-    ("k3s_node_taints", c.parse_k8s_taint, "key[=value]:NoSchedule|PreferNoSchedule|NoExecute", c.SRC_K8S_TAINTS),
-    ("k3s_gpu_node_taints", c.parse_k8s_taint, "key[=value]:NoSchedule|PreferNoSchedule|NoExecute", c.SRC_K8S_TAINTS),
-    ("k3s_kubelet_args", lambda v: isinstance(v, str) and _KUBELET_ARG_RE.match(v),
-     "name=value without -- (a kubelet flag)", "kubelet flags (kubernetes.io/docs/reference/command-line-tools-reference/kubelet)"),
-    ("k3s_tls_san", lambda v: isinstance(v, str) and _TLS_SAN_RE.match(v), "host names or addresses", c.SRC_K3S_SERVER),
+    ("k3s_node_labels", c.label_problem, "key=value", c.SRC_KUBELET_LABELS),
+    ("k3s_gpu_node_labels", c.label_problem, "key=value", c.SRC_KUBELET_LABELS),
+    ("k3s_node_taints", c.taint_problem, "key[=value]:NoSchedule|PreferNoSchedule|NoExecute", c.SRC_K8S_TAINTS),
+    ("k3s_gpu_node_taints", c.taint_problem, "key[=value]:NoSchedule|PreferNoSchedule|NoExecute", c.SRC_K8S_TAINTS),
+    ("k3s_kubelet_args", c.component_arg_problem, "[--]name=value (a kubelet flag)", c.SRC_K3S_ARGS),
+    ("k3s_tls_san", _san_problem, "host names or addresses", c.SRC_K3S_SERVER),
+    ("k3s_registry_mirrored", _mirror_problem, "registry host[:port] names", c.SRC_K3S_REGISTRIES),
 )
+# Booleans the role reads with the bool filter (which takes any other value as false).
+BOOLEANS = ("k3s_airgap_images", "k3s_start", "k3s_disable_default_registry_endpoint", "k3s_allow_even_servers")
 
 
 def _servers(context):
@@ -117,40 +132,65 @@ def rule_tokens(params, context):
                       "k3s token format (docs.k3s.io/cli/token)")]
 
 
-def is_server_url(value):
-    """True when ``value`` (str) is ``https://host[:port][/]``, the URL k3s' ``--server`` takes
-    (docs.k3s.io/cli/agent): host a DNS name, an IPv4 address or a bracketed IPv6 address
-    (RFC 3986 section 3.2.2: ``https://[fd00::1]:6443``), port 1-65535."""
-    match = re.match(r"^https://(\[(?P<v6>[^\]]+)\]|(?P<host>[^/:\[\]]+))(:(?P<port>[0-9]+))?/?$", value) \
-        if isinstance(value, str) else None
-    if not match or (match.group("port") is not None and not c.is_port(match.group("port"))):
-        return False
-    if match.group("v6") is not None:
-        return ":" in match.group("v6") and c.is_ip_address(match.group("v6"))
-    return bool(_HOST_RE.match(match.group("host")))
-
-
 def rule_server_url(params, context):
-    """Every host but the first server joins one: a server exists and the URL is https://host[:port]."""
+    """Every host but the first server joins one: a server exists and the URL is one k3s' --server takes."""
     if context.get("is_first"):
         return []
     url = c.text(context.get("url"))
-    if context.get("first_server") and is_server_url(url):
+    if not context.get("first_server"):
+        return [c.Problem("k3s_server_url",
+                          "%s would join a k3s cluster but has no server to join: group k3s_server has %d hosts and the "
+                          "server URL is '%s'. A node must never start without one (it would form a cluster of its "
+                          "own)." % (context.get("host"), len(_servers(context)), url), c.SRC_K3S_AGENT)]
+    problem = c.https_server_url_problem(url)
+    if not problem:
         return []
     return [c.Problem("k3s_server_url",
-                      "%s would join a k3s cluster but has no server to join: group k3s_server has %d hosts and the "
-                      "server URL is '%s' (k3s_server_url, default https://<first k3s_server>:<k3s_api_port>, an IPv6 "
-                      "address in brackets: https://[fd00::1]:6443). A node must never start without one (it would "
-                      "form a cluster of its own)." % (context.get("host"), len(_servers(context)), url),
-                      c.SRC_K3S_AGENT)]
+                      "%s would join the k3s cluster at '%s', which k3s' --server does not take: the URL %s (k3s_server_url, "
+                      "default https://<first k3s_server>:<k3s_api_port>; an IPv6 address in brackets: "
+                      "https://[fd00::1]:6443)." % (context.get("host"), url, problem), c.SRC_K3S_AGENT + "; " + c.SRC_URL)]
 
 
 def rule_api_port(params, context):
     """k3s_api_port is a TCP port (k3s https-listen-port)."""
-    if c.is_port(params.get("k3s_api_port", 6443)) and not isinstance(params.get("k3s_api_port", 6443), bool):
+    if c.is_port(params.get("k3s_api_port", 6443)):
         return []
     return [c.Problem("k3s_api_port", "k3s_api_port must be a TCP port 1-65535 (is '%s'); it is k3s' https-listen-port."
                       % c.text(params.get("k3s_api_port")), c.SRC_K3S_SERVER)]
+
+
+def rule_addresses(params, context):
+    """k3s_node_ip is one address per IP family (k3s node-ip), k3s_api_endpoint a host written bare,
+    k3s_release_url an http(s) URL."""
+    found = []
+    node_ip = params.get("k3s_node_ip", "")
+    if node_ip not in ("", None):
+        parts = [p.strip() for p in c.text(node_ip).split(",")]
+        families = [":" in p for p in parts]
+        if not isinstance(node_ip, str) or not all(c.is_ip_address(p) for p in parts) or len(set(families)) != len(parts):
+            found.append(c.Problem("k3s_node_ip", "k3s_node_ip of %s must be an IP address, or an IPv4 and an IPv6 "
+                                   "address separated by a comma (dual-stack), without prefix or brackets (is '%s')."
+                                   % (context.get("host"), c.text(node_ip)), c.SRC_K3S_AGENT))
+    endpoint = params.get("k3s_api_endpoint", "")
+    if endpoint not in ("", None):
+        problem = c.host_problem(endpoint)
+        if problem:
+            found.append(c.Problem("k3s_api_endpoint", "k3s_api_endpoint '%s' %s: expected the API's host name or "
+                                   "address alone (the port is k3s_api_port; an IPv6 address without brackets)."
+                                   % (c.text(endpoint), problem), c.SRC_K3S_SERVER + "; " + c.SRC_URL))
+    release_url = params.get("k3s_release_url")
+    if release_url is not None and (not isinstance(release_url, str) or "{{" not in release_url):
+        problem = c.url_problem(release_url, schemes=("https", "http"))
+        if problem:
+            found.append(c.Problem("k3s_release_url", "k3s_release_url '%s' %s." % (c.text(release_url), problem),
+                                   SRC_URL_RELEASES))
+    return found
+
+
+def rule_booleans(params, context):
+    """The role's booleans are booleans as Ansible reads them strictly (BOOLEANS)."""
+    return [c.Problem(var, "%s must be a boolean (true or false), is '%s'." % (var, c.text(params[var])),
+                      c.SRC_ANSIBLE_BOOL) for var in c.bool_problems(params, BOOLEANS)]
 
 
 def rule_cluster_config(params, context):
@@ -215,22 +255,29 @@ def rule_extra_config(params, context):
     if own:
         found.append(c.Problem("k3s_extra_config", "%s: keys set by the role itself: %s (use the k3s_* variables)."
                                % (where, ", ".join(own)), c.SRC_ROLE.format(role="k3s")))
+    for key in [k for k in config if c.text(k).endswith("-arg") and k not in managed]:
+        values = config[key] if c.is_list(config[key]) else [config[key]]
+        bad = ["'%s' %s" % (c.text(v), c.component_arg_problem(v)) for v in values if c.component_arg_problem(v)]
+        if bad:
+            found.append(c.Problem("k3s_extra_config", "%s: %s: %s (each item [--]name=value, one flag per item)."
+                                   % (where, c.text(key), "; ".join(bad)), c.SRC_K3S_ARGS))
     return found
 
 
 def rule_node_lists(params, context):
     """Node labels, taints, kubelet arguments and tls-san entries have the form k3s passes on (LIST_RULES)."""
     found = []
-    for var, parse, expected, source in LIST_RULES:
+    for var, problem, expected, source in LIST_RULES:
         values = params.get(var) or []
         if not c.is_list(values):
             message = "%s of %s must be a list of %s (is a %s)." % (var, context.get("host"), expected, c.type_name(values))
             found.append(c.Problem(var, message, source))
             continue
-        bad = [c.text(v) for v in values if not parse(v)]
+        bad = [(c.text(v), problem(v)) for v in values if problem(v)]
         if bad:
-            found.append(c.Problem(var, "%s of %s: %s must be %s." % (var, context.get("host"), ", ".join(bad), expected),
-                                   source))
+            found.append(c.Problem(var, "%s of %s: %s must be %s: %s." % (
+                var, context.get("host"), ", ".join(v for v, _r in bad), expected,
+                "; ".join("'%s' %s" % (v, reason) for v, reason in bad)), source))
     if not params.get("k3s_gpu_node_taints"):
         found.append(c.Problem("k3s_gpu_node_taints", "k3s_gpu_node_taints must not be empty: GPU nodes are tainted so "
                                "that only pods that tolerate it (and ask for a GPU) run there.", c.SRC_K8S_TAINTS))
@@ -244,6 +291,21 @@ def rule_registry(params, context):
         return []
     return [c.Problem("k3s_registry_address", "k3s_registry_address must be host[:port] (is '%s')." % registry,
                       c.SRC_K3S_REGISTRIES)]
+
+
+def rule_registry_user(params, context):
+    """With a registry host and no k3s_registry_password, k3s_registry_user is one of its registry_users
+    (the password is the one the registry role generated for that user)."""
+    users = context.get("registry_users")
+    if users is None or not c.text(context.get("registry")) or c.text(params.get("k3s_registry_password")):
+        return []
+    names = [c.text(u.get("name")) for u in users if c.is_mapping(u)] if c.is_list(users) else []
+    user = c.text(params.get("k3s_registry_user"))
+    if user in names:
+        return []
+    return [c.Problem("k3s_registry_user", "k3s_registry_user '%s' is not in registry_users of %s (%s): the registry would "
+                      "refuse its pulls (HTTP 401). Name one of them, or give k3s_registry_password."
+                      % (user, context.get("registry_host"), ", ".join(names)), c.SRC_ROLE.format(role="registry"))]
 
 
 def redact_url(value):
@@ -261,6 +323,10 @@ def proxy_url_problem(value):
     """
     if not isinstance(value, str):
         return "is a %s, expected a str URL" % c.type_name(value)
+    authority = value.partition("://")[2].split("/", 1)[0].rpartition("@")[2]
+    if authority.count(":") > 1 and not authority.startswith("["):
+        return ("has host '%s', an IPv6 address without brackets; write scheme://[address]:port (RFC 3986 section "
+                "3.2.2)" % authority)
     match = _PROXY_URL_RE.match(value)
     if not match:
         return "is not scheme://[user:password@]host[:port] (no scheme, or spaces)"
@@ -328,8 +394,9 @@ def rule_proxy(params, context):
     return found
 
 
-RULES = (rule_group, rule_release, rule_server_count, rule_tokens, rule_server_url, rule_api_port, rule_cluster_config,
-         rule_cluster_config_equal, rule_extra_config, rule_node_lists, rule_registry, rule_proxy)
+RULES = (rule_group, rule_release, rule_server_count, rule_tokens, rule_server_url, rule_api_port, rule_addresses,
+         rule_booleans, rule_cluster_config, rule_cluster_config_equal, rule_extra_config, rule_node_lists, rule_registry,
+         rule_registry_user, rule_proxy)
 
 
 def validate(params, context):
@@ -341,7 +408,9 @@ def validate(params, context):
         ``servers`` (list of str: group k3s_server), ``first_server`` (str, '' when none),
         ``is_first`` (bool), ``source`` (str: k3s source in effect), ``url`` (str: the
         server URL in effect), ``registry`` (str: the registry address in effect, '' when
-        none), ``server_configs`` (dict: server name to its k3s_cluster_config),
+        none), ``registry_host`` (str: the first host of group registry, '' when none),
+        ``registry_users`` (list of dict: its registry_users; None without a registry group),
+        ``server_configs`` (dict: server name to its k3s_cluster_config),
         ``cluster_keys``, ``managed_keys``, ``server_flags``, ``agent_flags`` (lists of str,
         from roles/k3s/vars/main.yml).
     :returns: list of Problem, empty when the input is acceptable. Never raises on bad values.
@@ -350,3 +419,53 @@ def validate(params, context):
     for rule in RULES:
         problems.extend(rule(params, context))
     return problems
+
+
+# Per public variable: the rule its check mirrors and the rule's source (docs/inventory.md,
+# "Input checks", is generated from this; tests/unit/test_validate_rules.py checks that every
+# variable of roles/k3s/defaults/main.yml has an entry).
+VARIABLE_RULES = {
+    "k3s_version": ("a k3s release tag vX.Y.Z[-pre]+k3sN", c.SRC_K3S_RELEASES),
+    "k3s_arch": ("amd64, arm64 or arm (the release's file names)", c.SRC_K3S_RELEASES),
+    "k3s_source": ("empty, bundle, artifacts or release", c.SRC_ROLE.format(role="k3s")),
+    "k3s_artifacts_dir": ("not empty when the source in effect is artifacts", c.SRC_ROLE.format(role="k3s")),
+    "k3s_release_url": ("http(s)://host[:port]/path, an IPv6 host in brackets", SRC_URL_RELEASES),
+    "k3s_airgap_images": ("a boolean (strict)", c.SRC_ANSIBLE_BOOL),
+    "k3s_start": ("a boolean (strict)", c.SRC_ANSIBLE_BOOL),
+    "k3s_cluster_config": ("a mapping of the cluster-wide server flags only, equal on every server; cluster-cidr, "
+                           "service-cidr and node addresses do not overlap", c.SRC_K3S_SERVER),
+    "k3s_token": ("empty or at least 16 printable characters without spaces (only the length is printed)",
+                  "k3s token format (docs.k3s.io/cli/token)"),
+    "k3s_agent_token": ("as k3s_token", "k3s token format (docs.k3s.io/cli/token)"),
+    "k3s_api_port": ("a TCP port 1-65535 (https-listen-port), not a boolean; preflight: free on servers and not "
+                     "another service's port on the host", c.SRC_K3S_SERVER),
+    "k3s_server_url": ("https://host[:port][/]: DNS name, IPv4 or [IPv6] host (a bare IPv6 address is named), port "
+                       "1-65535, no path; a server to join exists", c.SRC_K3S_AGENT + "; " + c.SRC_URL),
+    "k3s_api_endpoint": ("a DNS name or IP address written bare (no scheme, port or brackets)", c.SRC_URL),
+    "k3s_tls_san": ("a list of DNS names (a leading *. allowed) or IP addresses, bare", c.SRC_K3S_SERVER),
+    "k3s_node_ip": ("an IP address, or an IPv4 and an IPv6 address comma-separated (dual-stack node-ip)",
+                    c.SRC_K3S_AGENT),
+    "k3s_node_labels": ("key=value: qualified-name key, label value (63 characters), no kubernetes.io/k8s.io key "
+                        "but the kubelet's own", c.SRC_KUBELET_LABELS),
+    "k3s_node_taints": ("key[=value]:Effect: qualified-name key, label value, NoSchedule|PreferNoSchedule|NoExecute",
+                        c.SRC_K8S_TAINTS),
+    "k3s_gpu_node_labels": ("as k3s_node_labels", c.SRC_KUBELET_LABELS),
+    "k3s_gpu_node_taints": ("as k3s_node_taints, not empty (nvidia_node_taints: [] turns GPU taints off)",
+                            c.SRC_K8S_TAINTS),
+    "k3s_kubelet_args": ("[--]name[+|-][=value] per item (k3s passes --name=value), name lower-case letters, digits, "
+                         "'-', '.'", c.SRC_K3S_ARGS),
+    "k3s_extra_config": ("flags of this node's k3s command (server or agent), none the role writes; *-arg items as "
+                         "k3s_kubelet_args", c.SRC_K3S_SERVER + "; " + c.SRC_K3S_AGENT + "; " + c.SRC_K3S_ARGS),
+    "k3s_registry_address": ("host[:port] (an IPv6 host in brackets)", c.SRC_K3S_REGISTRIES),
+    "k3s_registry_mirrored": ("a list of registry host[:port] names", c.SRC_K3S_REGISTRIES),
+    "k3s_registry_user": ("one of registry_users of the registry host when k3s_registry_password is empty",
+                          c.SRC_ROLE.format(role="registry")),
+    "k3s_registry_password": ("a str (argument spec); when empty, the registry role's password of k3s_registry_user",
+                              c.SRC_ROLE.format(role="registry")),
+    "k3s_disable_default_registry_endpoint": ("a boolean (strict)", c.SRC_ANSIBLE_BOOL),
+    "k3s_allow_even_servers": ("a boolean (strict); without it an even server count is refused", c.SRC_K3S_HA),
+    "k3s_proxy": ("{http_proxy, https_proxy: http|https|socks5|socks5h://[user:password@]host[:port], no_proxy: list "
+                  "of hosts, .domains, IPs, CIDRs, *}; the password is never printed", SRC_PROXY),
+    "k3s_ready_timeout": ("seconds > 0", c.SRC_ROLE.format(role="k3s")),
+    "k3s_kubeconfig_dest": ("a str (argument spec): any control-node path", c.SRC_ROLE.format(role="k3s")),
+}

@@ -10,6 +10,7 @@ __metaclass__ = type
 import os
 import re
 
+from ansible_collections.onprem.stack.plugins.module_utils._image_ref import ImageRefError, parse_image_ref
 from ansible_collections.onprem.stack.plugins.module_utils._validate import _common as c
 
 FLAVOURS = ("proprietary", "open")
@@ -18,6 +19,16 @@ MODEL_KEYS = ("dest", "bundle", "url", "sha256")
 _BRANCH_RE = re.compile(r"^([0-9]{3})?$")
 _KERNEL_RE = re.compile(r"^([0-9]+\.[0-9]+[0-9A-Za-z.+_~-]*)?$")
 _CHART_VERSION_RE = re.compile(r"^[0-9]+\.[0-9]+\.[0-9]+$")
+# A Debian package version, [epoch:]upstream[-revision] (Debian Policy 5.6.12), as apt's
+# "package=version" pin takes it.
+_DEB_VERSION_RE = re.compile(r"^([0-9]+:)?[0-9][A-Za-z0-9.+~:-]*$")
+SRC_DEB_VERSION = "Debian package versions (Debian Policy 5.6.12), apt-get install package=version"
+SRC_IMAGE_REF = "container image references (distribution/reference grammar, as containerd pulls them)"
+# Booleans the role reads with the bool filter (which takes any other value as false).
+BOOLEANS = ("nvidia_require_gpu", "nvidia_blacklist_nouveau", "nvidia_reboot_allowed", "nvidia_toolkit")
+# URLs the hosts fetch from: (variable, schemes).
+URLS = (("nvidia_debian_mirror", ("http", "https")), ("nvidia_toolkit_repo_url", ("https", "http")),
+        ("nvidia_toolkit_repo_key_url", ("https",)))
 
 
 def _bad(var, expectation, value, source):
@@ -61,6 +72,25 @@ def _scalars(p, context):
         found.append(c.Problem("nvidia_device_plugin_values", "Bad nvidia input: nvidia_device_plugin_values a mapping "
                                "(the chart's values; is a %s)." % c.type_name(p.get("nvidia_device_plugin_values")),
                                c.SRC_NVIDIA_PLUGIN))
+    version = p.get("nvidia_toolkit_version")
+    if not isinstance(version, str) or not _DEB_VERSION_RE.match(version):
+        found.append(_bad("nvidia_toolkit_version", "must be a Debian package version such as 1.17.8-1", version,
+                          SRC_DEB_VERSION))
+    image = p.get("nvidia_device_plugin_image")
+    if image is not None and not (isinstance(image, str) and "{{" in image):
+        try:
+            parse_image_ref(image)
+        except ImageRefError as exc:
+            found.append(c.Problem("nvidia_device_plugin_image", "Bad nvidia input: nvidia_device_plugin_image must be "
+                                   "an image reference such as nvcr.io/nvidia/k8s-device-plugin:v0.17.1 (%s)." % exc,
+                                   SRC_IMAGE_REF))
+    for var, schemes in URLS:
+        value = p.get(var)
+        problem = c.url_problem(value, schemes=schemes) if var in p and "{{" not in c.text(value) else ""
+        if problem:
+            found.append(c.Problem(var, "Bad nvidia input: %s '%s' %s." % (var, c.text(value), problem), c.SRC_URL))
+    found.extend(c.Problem(var, "Bad nvidia input: %s must be a boolean (true or false), is '%s'."
+                           % (var, c.text(p[var])), c.SRC_ANSIBLE_BOOL) for var in c.bool_problems(p, BOOLEANS))
     model_dir = p.get("nvidia_model_dir")
     if not isinstance(model_dir, str) or not re.match(r"^/.+", model_dir):
         found.append(c.Problem("nvidia_model_dir", "nvidia_model_dir must be an absolute path on the host; found '%s'."
@@ -77,10 +107,10 @@ def _node_taints(p):
         return [c.Problem("nvidia_node_taints", "Bad nvidia input: nvidia_node_taints must be null (the GPU taint rule) "
                           "or a list of taints key[=value]:NoSchedule|PreferNoSchedule|NoExecute, [] for none "
                           "(is a %s: '%s')." % (c.type_name(value), c.text(value)), c.SRC_K8S_TAINTS)]
-    bad = [c.text(t) for t in value if c.parse_k8s_taint(t) is None]
+    bad = ["'%s' %s" % (c.text(t), c.taint_problem(t)) for t in value if c.taint_problem(t)]
     if bad:
         return [c.Problem("nvidia_node_taints", "Bad nvidia input: nvidia_node_taints entries must be "
-                          "key[=value]:NoSchedule|PreferNoSchedule|NoExecute (are %s)." % bad, c.SRC_K8S_TAINTS)]
+                          "key[=value]:NoSchedule|PreferNoSchedule|NoExecute: %s." % "; ".join(bad), c.SRC_K8S_TAINTS)]
     return []
 
 
@@ -149,3 +179,47 @@ def validate(params, context):
         file system (nvidia_toolkit_debs_dir); never raises on bad values.
     """
     return _scalars(params, context) + _node_taints(params) + _mok(params) + _toolkit(params, context) + _model_files(params)
+
+
+_BOOL = ("a boolean (strict)", c.SRC_ANSIBLE_BOOL)
+_SECONDS = ("seconds > 0", c.SRC_ROLE.format(role="nvidia"))
+_PACKAGES = ("a list of Debian package names", c.SRC_DEBIAN_NAMES)
+# Per public variable: the rule its check mirrors and the rule's source (docs/inventory.md,
+# "Input checks", is generated from this; tests/unit/test_validate_rules.py checks that every
+# variable of roles/nvidia/defaults/main.yml has an entry).
+VARIABLE_RULES = {
+    "nvidia_require_gpu": _BOOL,
+    "nvidia_driver_branch": ("empty or a three-digit driver branch (550)", c.SRC_NVIDIA_DRIVER),
+    "nvidia_driver_flavour": ("proprietary or open", c.SRC_NVIDIA_DRIVER),
+    "nvidia_driver_packages_extra": _PACKAGES,
+    "nvidia_kernel_release": ("empty or a kernel release as uname -r prints it", c.SRC_DEBIAN_KERNEL),
+    "nvidia_kernel_headers_packages": _PACKAGES,
+    "nvidia_fabricmanager_packages": _PACKAGES,
+    "nvidia_debian_mirror": ("http(s)://host[:port]/path, an IPv6 host in brackets", c.SRC_URL),
+    "nvidia_blacklist_nouveau": _BOOL,
+    "nvidia_reboot_allowed": _BOOL,
+    "nvidia_reboot_timeout": _SECONDS,
+    "nvidia_mok_key": ("both empty, or both absolute paths on the host (with nvidia_mok_cert)", c.SRC_MOK),
+    "nvidia_mok_cert": ("as nvidia_mok_key", c.SRC_MOK),
+    "nvidia_toolkit": _BOOL,
+    "nvidia_toolkit_source": ("empty, repo, debs or bundle; not repo with stack_airgap", c.SRC_NVIDIA_TOOLKIT),
+    "nvidia_toolkit_version": ("a Debian package version [epoch:]upstream[-revision]", SRC_DEB_VERSION),
+    "nvidia_toolkit_repo_url": ("http(s)://host[:port]/path, an IPv6 host in brackets", c.SRC_URL),
+    "nvidia_toolkit_repo_key_url": ("https://host[:port]/path", c.SRC_URL),
+    "nvidia_toolkit_debs_dir": ("a directory on the control node when the source in effect is debs",
+                                c.SRC_NVIDIA_TOOLKIT),
+    "nvidia_node_taints": ("null (the rule of docs/gpu.md) or a list of key[=value]:Effect taints, [] for none",
+                           c.SRC_K8S_TAINTS),
+    "nvidia_k3s_ready_timeout": _SECONDS,
+    "nvidia_device_plugin_chart": ("a str (argument spec): a chart path on the control node or oci://",
+                                   c.SRC_NVIDIA_PLUGIN),
+    "nvidia_device_plugin_chart_url": ("an https:// URL without surrounding spaces", c.SRC_NVIDIA_PLUGIN),
+    "nvidia_device_plugin_chart_sha256": ("empty or 64 lower-case hex digits", c.SRC_SHA256),
+    "nvidia_device_plugin_version": ("a chart version X.Y.Z", c.SRC_NVIDIA_PLUGIN),
+    "nvidia_device_plugin_image": ("an image reference [registry/]repository[:tag][@digest]", SRC_IMAGE_REF),
+    "nvidia_device_plugin_namespace": ("a DNS-1123 label", c.SRC_K8S_NAMES),
+    "nvidia_device_plugin_values": ("a mapping (the chart's values)", c.SRC_NVIDIA_PLUGIN),
+    "nvidia_model_files": ("mappings {dest: relative path without '..', bundle or url, sha256: 64 hex digits "
+                           "(required with url)}", c.SRC_ROLE.format(role="nvidia")),
+    "nvidia_model_dir": ("an absolute path on the host", c.SRC_ROLE.format(role="nvidia")),
+}

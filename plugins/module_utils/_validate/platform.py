@@ -54,6 +54,13 @@ def _scalars(p, context):
             found.append(c.Problem(var, "%s must be an absolute path on the first k3s_server host%s (is '%s')."
                                    % (var, ", without spaces" if var == "platform_work_dir" else "", c.text(value)),
                                    c.SRC_ROLE.format(role="platform")))
+    for var in ("platform_database_host", "platform_redis_host"):
+        value = p.get(var, "")
+        problem = c.host_problem(value) if value not in ("", None) else ""
+        if problem:
+            found.append(c.Problem(var, "%s '%s' %s: expected the host name or address pods reach (an IPv6 address "
+                                   "without brackets; the role brackets it in URLs)." % (var, c.text(value), problem),
+                                   c.SRC_URL))
     timeout = p.get("platform_backup_timeout")
     if (c.uint(timeout) or 0) < 1:
         found.append(c.Problem("platform_backup_timeout", "platform_backup_timeout must be seconds > 0 (is '%s')."
@@ -198,6 +205,13 @@ def _secret(idx, secret):
     if "type" in secret and (not isinstance(secret["type"], str) or secret["type"] == "kubernetes.io/tls"):
         found.append(c.Problem(var + ".type", "%s: type '%s': expected a Secret type such as Opaque (TLS Secrets go "
                                "into platform_tls)" % (where, c.text(secret["type"])), c.SRC_K8S_SECRETS))
+    labels = secret.get("labels", {})
+    if not c.is_mapping(labels):
+        found.append(c.Problem(var + ".labels", "%s: labels is a %s, expected a mapping" % (where, c.type_name(labels)),
+                               c.SRC_K8S_LABELS))
+    elif c.metadata_problems(labels):
+        found.append(c.Problem(var + ".labels", "%s: labels: %s" % (where, "; ".join(c.metadata_problems(labels))),
+                               c.SRC_K8S_LABELS))
     data = secret.get("data")
     if not c.is_mapping(data) or not data:
         found.append(c.Problem(var + ".data", "%s: data must be a non-empty mapping of key to item ({value} or {from}), "
@@ -389,6 +403,12 @@ def _namespaces(namespaces):
             found.append(c.Problem("platform_namespaces[%d]" % idx, "platform_namespaces[%d]: expected {name: <DNS-1123 "
                                    "label>, labels: {...}, annotations: {...}}, found name '%s'." % (idx, name),
                                    c.SRC_K8S_NAMES))
+            continue
+        for field in ("labels", "annotations"):
+            bad = c.metadata_problems(item.get(field) or {}, values=field == "labels")
+            if bad:
+                found.append(c.Problem("platform_namespaces[%d].%s" % (idx, field), "platform_namespaces[%d] ('%s') %s: "
+                                       "%s." % (idx, name, field, "; ".join(bad)), c.SRC_K8S_LABELS))
     return found
 
 
@@ -439,3 +459,40 @@ def validate(params, context):
                                   "platform_secrets, platform_tls and the releases' tls; each Secret must be defined "
                                   "once." % ", ".join(twice), c.SRC_K8S_NAMES))
     return problems
+
+
+_BOOL = ("a boolean (argument spec, type bool)", c.SRC_ANSIBLE_BOOL)
+_PATH = ("an absolute path on the first k3s_server host", c.SRC_ROLE.format(role="platform"))
+_HOST = ("a DNS name or IP address written bare (the role brackets IPv6 in URLs)", c.SRC_URL)
+# Per public variable: the rule its check mirrors and the rule's source (docs/inventory.md,
+# "Input checks", is generated from this; tests/unit/test_validate_rules.py checks that every
+# variable of roles/platform/defaults/main.yml has an entry).
+VARIABLE_RULES = {
+    "platform_releases": ("mappings: name a DNS-1123 label of at most 53 characters, unique per namespace; "
+                          "namespace a DNS-1123 label; chart a local directory/.tgz or oci://host/path with a semantic "
+                          "version; values a mapping; values_files existing files; set_values value_type "
+                          "raw|string|json|file; databases in postgresql_databases of the postgres host",
+                          c.SRC_HELM_NAMES + "; " + c.SRC_HELM_CHARTS + "; " + c.SRC_SEMVER),
+    "platform_namespaces": ("mappings {name: DNS-1123 label, labels: qualified-name keys and label values, "
+                            "annotations: qualified-name keys}", c.SRC_K8S_NAMES + "; " + c.SRC_K8S_LABELS),
+    "platform_secrets": ("mappings: name a DNS-1123 subdomain, namespace a DNS-1123 label, labels as "
+                         "platform_namespaces, data keys Secret keys, each item value or from: a reference to a user, "
+                         "database or ACL user defined on the postgres/redis host, a credential, the site CA or a file",
+                         c.SRC_K8S_SECRETS + "; " + SRC_REFS),
+    "platform_tls": ("mappings {secret: DNS-1123 subdomain, namespace, hosts: DNS names, cert and key together, "
+                     "existing files}; each Secret defined once",
+                     "Kubernetes Ingress TLS (kubernetes.io/docs/concepts/services-networking/ingress/#tls)"),
+    "platform_device_plugin": _BOOL,
+    "platform_backup_before_upgrade": _BOOL,
+    "platform_backup_timeout": ("seconds > 0", c.SRC_ROLE.format(role="platform")),
+    "platform_database_host": _HOST,
+    "platform_redis_host": _HOST,
+    "platform_kubeconfig": _PATH,
+    "platform_helm_binary": _PATH,
+    "platform_helm_install": _BOOL,
+    "platform_helm_url": ("an http(s) URL of a helm .tar.gz (connected installs)",
+                          "helm installation (helm.sh/docs/intro/install)"),
+    "platform_work_dir": ("an absolute path without spaces on the first k3s_server host",
+                          c.SRC_ROLE.format(role="platform")),
+    "platform_apply": _BOOL,
+}

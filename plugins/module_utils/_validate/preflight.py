@@ -20,7 +20,7 @@ from ansible_collections.onprem.stack.plugins.module_utils._validate import _com
 
 # The services that listen on a host, by group: (group, variable, the role's default port).
 SERVICE_PORTS = (("postgres", "postgresql_port", 5432), ("redis", "redis_port", 6379),
-                 ("registry", "registry_port", 5000))
+                 ("registry", "registry_port", 5000), ("k3s_server", "k3s_api_port", 6443))
 # kubernetes.core 6.x refuses server-side apply below this client version
 # (plugins/module_utils/k8s/service.py: requires("kubernetes", "19.15.0", reason="to use
 # server side apply")); the platform role applies its namespaces and Secrets that way.
@@ -128,7 +128,8 @@ def validate(params, context):
 
     :param params: dict with ``stack_credentials_dir`` (str, optional: the control node's
         directory of generated secrets) and the service ports ``postgresql_port``,
-        ``redis_port``, ``registry_port`` (int or str, optional: the roles' defaults apply).
+        ``redis_port``, ``registry_port``, ``k3s_api_port`` (int or str, optional: the roles'
+        defaults apply).
     :param context: dict with ``host`` (str: inventory_hostname), ``groups`` (list of str:
         group_names) and, on the first k3s server only, ``kubernetes_client`` (dict, see
         :func:`rule_kubernetes_client`).
