@@ -87,22 +87,25 @@ molecule: venv images
 # The Kubernetes build (a no-op once cached; it needs only go and python3) starts first, in
 # the background, before the host, virtualenv and images are set up, and is recorded as
 # the part kube-build; molecule-all.sh starts the scenarios after `cluster` while it runs,
-# then `cluster`. After lint, pytest runs beside the Molecule scenarios (most of both is
-# waiting on programs, containers and the network, which overlaps on 2 cores): its output
-# is kept in $(TEST_RESULTS)/pytest.log and printed once the scenarios are done.
+# then `cluster`. Lint and pytest run beside the Molecule scenarios (a scenario is mostly
+# waiting on programs, containers and the network, which overlaps on 2 cores): their
+# output is kept in $(TEST_RESULTS)/{lint,pytest}.log and printed once all are done.
 test:
 	@rm -rf $(TEST_RESULTS) && mkdir -p $(TEST_RESULTS)
 	@echo ">> kube-build started in the background (log $(TEST_RESULTS)/kube-build.log)"
 	@(python3 scripts/test-summary.py run kube-build --log $(TEST_RESULTS)/kube-build.log -- scripts/build-kube.sh \
 	  >$(TEST_RESULTS)/kube-build.log 2>&1 &)
 	@$(MAKE) --no-print-directory host venv images
-	-@$(SUMMARY) run lint -- $(MAKE) --no-print-directory lint
+	@echo ">> lint started beside the Molecule scenarios (log $(TEST_RESULTS)/lint.log)"
+	@($(SUMMARY) run lint --log $(TEST_RESULTS)/lint.log -- $(MAKE) --no-print-directory lint \
+	  >$(TEST_RESULTS)/lint.log 2>&1; touch $(TEST_RESULTS)/lint.done) &
 	@echo ">> pytest started beside the Molecule scenarios (log $(TEST_RESULTS)/pytest.log)"
 	@($(SUMMARY) run pytest --junit $(TEST_RESULTS)/pytest.xml --log $(TEST_RESULTS)/pytest.log -- \
 	  $(MAKE) --no-print-directory unit PYTEST_ARGS="tests --junitxml=$(TEST_RESULTS)/pytest.xml $(CLUSTER_TESTS:%=--ignore=%)" \
 	  >$(TEST_RESULTS)/pytest.log 2>&1; touch $(TEST_RESULTS)/pytest.done) &
 	-@$(MAKE) --no-print-directory molecule
-	@until [ -f $(TEST_RESULTS)/pytest.done ]; do sleep 10; done
+	@until [ -f $(TEST_RESULTS)/pytest.done ] && [ -f $(TEST_RESULTS)/lint.done ]; do sleep 10; done
+	@echo "::: lint output :::" && cat $(TEST_RESULTS)/lint.log
 	@echo "::: pytest output :::" && cat $(TEST_RESULTS)/pytest.log
 	@$(SUMMARY) report
 
