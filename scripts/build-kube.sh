@@ -10,8 +10,8 @@
 # Version: the Kubernetes release k3s is built from for the k3s role's pin
 # (roles/k3s/defaults/main.yml `k3s_version`, e.g. v1.37.2+k3s1 -> v1.37.2), or
 # KUBE_VERSION. Output, cached: ~/.cache/onprem-stack/kube-<version>/ (KUBE_CACHE_DIR)
-# with bin/{kube-apiserver,kube-controller-manager,kube-scheduler,kubelet,kubectl,etcd,kwok}
-# and build.json (versions, go version, seconds). A directory whose build.json exists is
+# with bin/{kube-apiserver,kube-controller-manager,kube-scheduler,kubelet,kubectl,etcd,kwok},
+# bin/kwok-stages.yaml (the Stage objects kwok runs with) and build.json (versions, go version, seconds). A directory whose build.json exists is
 # complete and is reused as it is; --print-dir prints that directory and exits non-zero
 # when it is not built yet.
 #
@@ -45,6 +45,24 @@ out="${KUBE_CACHE_DIR:-${HOME}/.cache/onprem-stack/kube-${KUBE_VERSION}}"
 # within one minor of KUBE_VERSION (v0.8.0: go 1.26.0, k8s.io/* v0.36.1); it is compiled
 # against the staging modules of KUBE_VERSION.
 KWOK_VERSION="${KWOK_VERSION:-v0.8.0}"
+
+# kwok_stages WRAPPER_DIR OUT_BIN: kwok (since v0.8) starts only with Stage objects given
+# by --config; write the node stages (initialize, heartbeat with a lease) and pod stages
+# (ready, complete, delete) that kwok's own module ships (kustomize/stage/...) into
+# OUT_BIN/kwok-stages.yaml, read at build time from the module cache.
+kwok_stages() {
+  local dir
+  dir="$(cd "$1" && GOFLAGS=-mod=mod go list -m -f '{{.Dir}}' sigs.k8s.io/kwok)"
+  local f first=1
+  for f in node/fast/node-initialize.yaml node/heartbeat-with-lease/node-heartbeat-with-lease.yaml \
+           pod/fast/pod-ready.yaml pod/fast/pod-complete.yaml pod/fast/pod-delete.yaml; do
+    [ -f "${dir}/kustomize/stage/${f}" ] || { echo "build-kube: kwok ${KWOK_VERSION} ships no kustomize/stage/${f}" >&2; exit 1; }
+    [ "${first}" = 1 ] || echo "---"
+    first=0
+    cat "${dir}/kustomize/stage/${f}"
+  done >"$2/kwok-stages.yaml.tmp"
+  mv "$2/kwok-stages.yaml.tmp" "$2/kwok-stages.yaml"
+}
 
 if [ "${1:-}" = "--print-dir" ]; then
   echo "${out}"
@@ -137,6 +155,7 @@ done
   echo "build-kube: etcd does not report ${etcd_version}" >&2; exit 1; }
 "${out}.partial/bin/kwok" --version 2>/dev/null | grep -q "${KWOK_VERSION#v}" || {
   echo "build-kube: kwok does not report ${KWOK_VERSION}" >&2; exit 1; }
+kwok_stages "${work}" "${out}.partial/bin"
 
 python3 - "${out}.partial/build.json" <<PY
 import json, sys
