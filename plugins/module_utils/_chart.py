@@ -46,6 +46,9 @@ class LocalChart(object):
         by its parsed content (so a directory and its ``helm package`` archive agree).
     :ivar crds: {path in the chart: bytes} of the CRD files (see CRD_RE).
     :ivar crds_digest: ``sha256:...`` of those, or ``none``.
+    :ivar files: {path in the chart: bytes} of every file read (``charts/*.tgz`` subcharts as
+        archives, unopened), for what is read from the chart beyond the above (its
+        ``values.yaml`` defaults: module_utils/_chart_defaults.py).
     :ivar lookup_templates: paths of the template files that call ``lookup`` (set of str,
         e.g. ``templates/secret.yaml``); ``{"*"}`` when a helper (``_*.tpl`` or any file
         not rendering a manifest of its own) calls it, since any template may include it.
@@ -53,6 +56,7 @@ class LocalChart(object):
 
     def __init__(self, path, files):
         self.path = path
+        self.files = files
         if "Chart.yaml" not in files:
             raise ChartError("chart %s has no Chart.yaml" % path)
         try:
