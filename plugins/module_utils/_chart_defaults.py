@@ -28,15 +28,8 @@ __metaclass__ = type
 
 import base64
 import binascii
-import io
 import re
-import tarfile
-import zlib
-
-try:
-    from urllib.parse import unquote
-except ImportError:  # pragma: no cover - Python 2
-    from urllib import unquote
+from urllib.parse import unquote
 
 try:
     import yaml
@@ -44,7 +37,7 @@ try:
 except ImportError:  # pragma: no cover
     HAS_YAML = False
 
-from ansible_collections.onprem.stack.plugins.module_utils._chart import ChartError
+from ansible_collections.onprem.stack.plugins.module_utils._chart import ChartError, tgz_files
 from ansible_collections.onprem.stack.plugins.module_utils._values import (
     merge_values, url_passwords, value_at, yaml_loader)
 
@@ -161,18 +154,6 @@ def _subchart_keys(files):
     return keys
 
 
-def _tgz_files(data, where):
-    files = {}
-    try:
-        with tarfile.open(fileobj=io.BytesIO(data), mode="r:*") as tar:
-            for m in tar:
-                if m.isfile() and "/" in m.name:
-                    files[m.name.split("/", 1)[1]] = tar.extractfile(m).read()
-    except (tarfile.TarError, EOFError, zlib.error, OSError, IOError) as exc:
-        raise ChartError("%s is not a readable chart archive (.tgz): %s" % (where, exc))
-    return files
-
-
 def chart_default_values(files, where, prefix=()):
     """The default values of a chart and its subcharts: a list of (prefix, values), ``prefix``
     the tuple of keys the values live under in the release's values (``()`` for the chart,
@@ -197,7 +178,7 @@ def chart_default_values(files, where, prefix=()):
     for name, data in files.items():
         parts = name.split("/")
         if len(parts) == 2 and parts[0] == "charts" and name.endswith(".tgz"):
-            subcharts[name] = _tgz_files(data, "%s: %s" % (where, name))
+            subcharts[name] = tgz_files("%s: %s" % (where, name), data)
         elif len(parts) > 2 and parts[0] == "charts":
             subcharts.setdefault("charts/" + parts[1], {})["/".join(parts[2:])] = data
     for sub in sorted(subcharts):

@@ -19,11 +19,7 @@ import datetime
 import hashlib
 import json
 import re
-
-try:
-    from urllib.parse import quote, unquote
-except ImportError:  # pragma: no cover - Python 2
-    from urllib import quote, unquote
+from urllib.parse import quote, unquote
 
 try:
     import yaml
