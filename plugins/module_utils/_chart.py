@@ -13,6 +13,7 @@ __metaclass__ = type
 
 import fnmatch
 import hashlib
+import io
 import json
 import os
 import re
@@ -46,6 +47,9 @@ class LocalChart(object):
         by its parsed content (so a directory and its ``helm package`` archive agree).
     :ivar crds: {path in the chart: bytes} of the CRD files (see CRD_RE).
     :ivar crds_digest: ``sha256:...`` of those, or ``none``.
+    :ivar files: {path in the chart: bytes} of every file read (``charts/*.tgz`` subcharts as
+        archives, unopened), for what is read from the chart beyond the above (its
+        ``values.yaml`` defaults: module_utils/_chart_defaults.py).
     :ivar lookup_templates: paths of the template files that call ``lookup`` (set of str,
         e.g. ``templates/secret.yaml``); ``{"*"}`` when a helper (``_*.tpl`` or any file
         not rendering a manifest of its own) calls it, since any template may include it.
@@ -53,6 +57,7 @@ class LocalChart(object):
 
     def __init__(self, path, files):
         self.path = path
+        self.files = files
         if "Chart.yaml" not in files:
             raise ChartError("chart %s has no Chart.yaml" % path)
         try:
@@ -138,14 +143,21 @@ def read_chart_dir(path):
     return LocalChart(path, files)
 
 
-def read_chart_tgz(path):
-    """LocalChart of the chart archive ``path`` (paths without the archive's top directory)."""
+def tgz_files(path, data=None):
+    """{path in the chart: bytes} of the chart archive ``path`` (str), or of the archive
+    bytes ``data`` when given (a subchart inside ``charts/``; ``path`` then only names it
+    in messages); paths without the archive's top directory. Raises ChartError."""
     files = {}
     try:
-        with tarfile.open(path, "r:*") as tar:
+        with tarfile.open(path if data is None else None, "r:*", None if data is None else io.BytesIO(data)) as tar:
             for m in tar:
                 if m.isfile() and "/" in m.name:
                     files[m.name.split("/", 1)[1]] = tar.extractfile(m).read()
     except (tarfile.TarError, EOFError, zlib.error, OSError, IOError) as exc:
         raise ChartError("%s is not a readable chart archive (.tgz): %s" % (path, exc))
-    return LocalChart(path, files)
+    return files
+
+
+def read_chart_tgz(path):
+    """LocalChart of the chart archive ``path`` (paths without the archive's top directory)."""
+    return LocalChart(path, tgz_files(path))

@@ -19,6 +19,7 @@ import datetime
 import hashlib
 import json
 import re
+from urllib.parse import quote, unquote
 
 try:
     import yaml
@@ -32,7 +33,7 @@ from ansible_collections.onprem.stack.plugins.module_utils._values import (
 
 # The chart record in each revision's description (see marker()).
 MARKER = "onprem.stack.helm_release:"
-_MARKER_RE = re.compile(r"\b(name|version|content|crds)=(\S+)")
+_MARKER_RE = re.compile(r"\b(name|version|content|crds|secret_paths)=(\S+)")
 MAX_VALUE_REASONS = 25
 
 _TIME_RE = re.compile(r"^(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)$")
@@ -136,14 +137,36 @@ class ReleaseState(object):
         return max(0, int(((now or utc_now()) - self.last_deployed).total_seconds()))
 
 
-def marker(chart):
-    """The description recorded with each revision this module writes."""
-    return "%s name=%s version=%s content=%s crds=%s" % (MARKER, chart.name, chart.version, chart.digest,
+def marker(chart, secret_paths=()):
+    """The description recorded with each revision this module writes: the chart's name,
+    version, content and CRD digests and, when the values came partly from secret values
+    files, the paths of those values (``secret_paths=``, a JSON list of key/index lists,
+    percent-encoded without spaces), so that helm_release_info and later runs mask them
+    (the paths only, never a value)."""
+    text = "%s name=%s version=%s content=%s crds=%s" % (MARKER, chart.name, chart.version, chart.digest,
                                                          chart.crds_digest)
+    if secret_paths:
+        paths = sorted(list(p) for p in set(tuple(p) for p in secret_paths))
+        text += " secret_paths=" + quote(json.dumps(paths, separators=(",", ":")), safe='[]",:')
+    return text
+
+
+def recorded_secret_paths(description):
+    """The values paths (list of tuples) a revision's description records as coming from
+    secret values files (see :func:`marker`); [] when it records none or cannot be read."""
+    if not description or MARKER not in description:
+        return []
+    found = dict(_MARKER_RE.findall(description.split(MARKER, 1)[1]))
+    try:
+        paths = json.loads(unquote(found.get("secret_paths", "[]")))
+    except ValueError:
+        return []
+    return [tuple(p) for p in paths if isinstance(p, list)] if isinstance(paths, list) else []
 
 
 def parse_marker(description):
-    """{name, version, content, crds} recorded in a revision's description, or None."""
+    """{name, version, content, crds} (and secret_paths when recorded) in a revision's
+    description, or None."""
     if not description or MARKER not in description:
         return None
     found = dict(_MARKER_RE.findall(description.split(MARKER, 1)[1]))
@@ -172,36 +195,38 @@ def same_value(a, b):
     return type(a) is type(b) and a == b
 
 
-def values_reasons(before, after, path=()):
+def values_reasons(before, after, path=(), secret_paths=()):
     """One reason (str) per leaf that differs between two values trees (dicts), each value
-    shown as JSON after :func:`mask_secrets` (secret-like keys and URL passwords masked)."""
+    shown as JSON after :func:`mask_secrets` (secret-like keys, ``secret_paths`` (tuples:
+    values from secret values files) and URL passwords masked)."""
     if isinstance(before, dict) and isinstance(after, dict):
         out = []
         for key in sorted(set(before) | set(after)):
             sub = path + (key,)
             if key not in before and isinstance(after[key], dict) and after[key]:
-                out += values_reasons({}, after[key], sub)
+                out += values_reasons({}, after[key], sub, secret_paths)
             elif key not in after and isinstance(before[key], dict) and before[key]:
-                out += values_reasons(before[key], {}, sub)
+                out += values_reasons(before[key], {}, sub, secret_paths)
             elif key not in before:
-                out.append("%s: (unset) -> %s" % (_vpath(sub), _masked_show(sub, after[key])))
+                out.append("%s: (unset) -> %s" % (_vpath(sub), _masked_show(sub, after[key], secret_paths)))
             elif key not in after:
-                out.append("%s: %s -> (unset)" % (_vpath(sub), _masked_show(sub, before[key])))
+                out.append("%s: %s -> (unset)" % (_vpath(sub), _masked_show(sub, before[key], secret_paths)))
             else:
-                out += values_reasons(before[key], after[key], sub)
+                out += values_reasons(before[key], after[key], sub, secret_paths)
         return out
     if same_value(before, after):
         return []
-    return ["%s: %s -> %s" % (_vpath(path), _masked_show(path, before), _masked_show(path, after))]
+    return ["%s: %s -> %s" % (_vpath(path), _masked_show(path, before, secret_paths),
+                              _masked_show(path, after, secret_paths))]
 
 
-def _masked_show(path, value):
+def _masked_show(path, value, secret_paths=()):
     """``value`` at ``path`` as a reason shows it: a masked leaf as a bare ``********``,
     anything else as JSON after mask_secrets."""
-    secret = is_secret_path(path)
+    secret = is_secret_path(path, secret_paths)
     if secret and not isinstance(value, (dict, list, bool)) and value is not None:
         return MASK
-    return _show(mask_secrets(value, secret))
+    return _show(mask_secrets(value, secret, secret_paths, tuple(path)))
 
 
 def manifest_reasons(before, after, ignore=()):
@@ -229,10 +254,11 @@ def manifest_reasons(before, after, ignore=()):
     return out
 
 
-def compare(chart, values, manifest, state, ignore=()):
+def compare(chart, values, manifest, state, ignore=(), secret_paths=()):
     """Reasons (list of str) why ``state`` (ReleaseState, last revision) differs from the
     desired chart (LocalChart), values (dict) and manifest (str); [] when it does not.
-    ``ignore``: template paths whose documents are not compared (see manifest_reasons)."""
+    ``ignore``: template paths whose documents are not compared (see manifest_reasons);
+    ``secret_paths``: values paths (tuples) shown masked (see values_reasons)."""
     if state.status == "failed":
         reasons = ["last revision %d failed (%s): upgrading" % (state.revision, state.description or "no description")]
     else:
@@ -249,7 +275,7 @@ def compare(chart, values, manifest, state, ignore=()):
         elif recorded["content"] != chart.digest:
             reasons.append("chart content %s -> %s (same version %s)"
                            % (recorded["content"][:19], chart.digest[:19], chart.version))
-    val = values_reasons(state.values, values)
+    val = values_reasons(state.values, values, secret_paths=secret_paths)
     if len(val) > MAX_VALUE_REASONS:
         val = val[:MAX_VALUE_REASONS] + ["values: %d more differences" % (len(val) - MAX_VALUE_REASONS)]
     reasons += val
@@ -289,18 +315,20 @@ def redact_manifest(text):
     return "\n---".join(out).strip() + "\n"
 
 
-def make_diff(name, state, values, manifest):
+def make_diff(name, state, values, manifest, secret_paths=()):
     """helm_release's diff (list of two {before_header, after_header, before, after}):
-    the user values (YAML, :func:`mask_secrets` applied) and the manifest
-    (:func:`redact_manifest`) of ``state`` (ReleaseState or None) and of the desired
-    ``values`` (dict) and ``manifest`` (str)."""
+    the user values (YAML, :func:`mask_secrets` applied, ``secret_paths`` (tuples) masked
+    too) and the manifest (:func:`redact_manifest`) of ``state`` (ReleaseState or None)
+    and of the desired ``values`` (dict) and ``manifest`` (str)."""
     before_values = state.values if state else {}
     before_manifest = state.manifest if state else ""
     label = "revision %d" % state.revision if state else "not installed"
     return [
         {"before_header": "%s values (%s)" % (name, label), "after_header": "%s values (desired)" % name,
-         "before": yaml.safe_dump(mask_secrets(before_values), default_flow_style=False) if before_values else "",
-         "after": yaml.safe_dump(mask_secrets(values), default_flow_style=False) if values else ""},
+         "before": (yaml.safe_dump(mask_secrets(before_values, secret_paths=secret_paths), default_flow_style=False)
+                    if before_values else ""),
+         "after": (yaml.safe_dump(mask_secrets(values, secret_paths=secret_paths), default_flow_style=False)
+                   if values else "")},
         {"before_header": "%s manifest (%s)" % (name, label), "after_header": "%s manifest (desired)" % name,
          "before": redact_manifest(before_manifest) if before_manifest else "",
          "after": redact_manifest(manifest)},

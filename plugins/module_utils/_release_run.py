@@ -19,15 +19,20 @@ import os
 import tempfile
 
 from ansible_collections.onprem.stack.plugins.module_utils._chart import read_chart_dir, read_chart_tgz
+from ansible_collections.onprem.stack.plugins.module_utils._chart_defaults import surviving_defaults
 from ansible_collections.onprem.stack.plugins.module_utils._helm import (
     Cluster, Helm, HelmError, ReleaseParams, TemplateParams)
 from ansible_collections.onprem.stack.plugins.module_utils._kubectl import Kubectl
 from ansible_collections.onprem.stack.plugins.module_utils._release import (
-    ReleaseState, compare, crds_changed, make_diff, marker, utc_now)
+    ReleaseState, compare, crds_changed, make_diff, marker, recorded_secret_paths, utc_now)
 from ansible_collections.onprem.stack.plugins.module_utils._values import (
-    desired_values, secret_leaves, value_strings)
+    ValuesError, desired_values, leaf_paths, mask_strings, parse_key, secret_file_values, secret_leaves,
+    url_passwords, value_at, value_strings)
 
 NO_LOG_PLACEHOLDER = "VALUE_SPECIFIED_IN_NO_LOG_PARAMETER"
+# A value of a secret values file this long or longer is masked wherever it appears in
+# the result (shorter ones by their key path only: "0" or "on" would mask half the output).
+MIN_MASKED_LENGTH = 4
 
 
 class ModuleFailure(Exception):
@@ -60,12 +65,19 @@ class Run(object):
         self.cluster = Cluster(self.p["namespace"], self.p["kubeconfig"], self.p["context"])
         self.result = dict(changed=False, name=self.p["name"], namespace=self.p["namespace"], revision=0,
                            status="", chart="", app_version="", changed_reasons=[], commands=self.helm.commands)
+        self.secret_paths = []
+        self.secret_strings = set()
+
+    def shown(self, result):
+        """``result`` (dict) with every value of the secret values files masked wherever it
+        appears (reasons, diff, messages, helm's stderr)."""
+        return mask_strings(result, self.secret_strings) if self.secret_strings else result
 
     def fail(self, msg, **extra):
-        self.module.fail_json(msg=msg, invocation=invocation(self.p), **dict(self.result, **extra))
+        self.module.fail_json(invocation=invocation(self.p), **self.shown(dict(self.result, msg=msg, **extra)))
 
     def exit(self):
-        self.module.exit_json(invocation=invocation(self.p), **self.result)
+        self.module.exit_json(invocation=invocation(self.p), **self.shown(self.result))
 
     def status(self):
         data = self.helm.status(self.cluster, self.p["name"])
@@ -125,11 +137,67 @@ class Run(object):
                               registry_config=registry_config)
 
     def mask_values(self, values):
-        """Values are shown in reasons and diffs, except under secret-looking keys: those
-        (and only those) stay masked in every output (module.no_log_values)."""
+        """Values are shown in reasons and diffs, except under secret-looking keys and those
+        of the secret values files: those stay masked in every output (module.no_log_values;
+        the secret files' values also by key path and by :meth:`shown`)."""
         given = set(value_strings(self.p["values"])) | set(e["value"] for e in self.p["set_values"])
         self.module.no_log_values.difference_update(given)
         self.module.no_log_values.update(secret_leaves(values))
+        secret = secret_file_values(self.p)
+        self.secret_paths = leaf_paths(secret)
+        self.hide(value_strings(secret))
+
+    def hide(self, strings):
+        """Mask ``strings`` (iterable of str; those of 4+ characters, and the passwords of
+        URLs in them) wherever they appear in the result (:meth:`shown`, no_log_values,
+        the recorded commands)."""
+        strings = set(strings)
+        for text in list(strings):
+            strings.update(url_passwords(text))
+        new = set(s for s in strings if len(s) >= MIN_MASKED_LENGTH)
+        self.secret_strings |= new
+        self.module.no_log_values.update(new)
+        self.helm.secrets.update(new)
+
+    def hide_recorded(self, state):
+        """Mask the values the deployed revision took from its secret values files (the paths
+        its description records; the values are in its stored values)."""
+        if state is None:
+            return
+        for path in recorded_secret_paths(state.description):
+            self.hide(value_strings(value_at(state.values, path)[1]))
+
+    def waivers(self):
+        """The paths of allow_chart_default_secrets (list of tuples). Raises ValuesError."""
+        out = []
+        for n, text in enumerate(self.p["allow_chart_default_secrets"]):
+            try:
+                out.append(tuple(parse_key(text)))
+            except ValueError as exc:
+                raise ValuesError("allow_chart_default_secrets[%d] '%s' is not a values key path (dotted, as "
+                                  "helm --set writes it, e.g. auth.password): %s" % (n, text, exc))
+        return out
+
+    def refuse_chart_defaults(self, chart, values, manifest):
+        """Fail before anything changes when a default secret of the chart survives into
+        ``manifest`` (see module_utils/_chart_defaults.py), naming the key paths and where
+        they were found, never the values."""
+        found = surviving_defaults(chart.files, chart.ref, values, manifest, self.waivers())
+        if not found:
+            return
+        raise ModuleFailure(
+            "chart %s (%s), release %s: the chart's default value of %s is still in the rendered manifest (%s). "
+            "Set %s in the release's values (with onprem.stack.platform, a reference such as {from: {credential: "
+            "...}}, or the chart's existingSecret where it has one), or waive it with allow_chart_default_secrets. "
+            "Nothing was changed." % (
+                chart.ref, self.p["chart"], self.p["name"], ", ".join(f["path"] for f in found),
+                "; ".join("%s in %s" % (f["path"], ", ".join(f["found_in"])) for f in found),
+                "them" if len(found) > 1 else "it"), chart_default_secrets=found)
+
+    def shown_paths(self, state):
+        """Values paths shown masked: those of this run's secret values files and those the
+        deployed revision recorded (its earlier secret values)."""
+        return sorted(set(self.secret_paths) | set(recorded_secret_paths(state.description if state else "")), key=str)
 
     def recover(self, state):
         """Handle a pending last revision: fail, or recover it (see the documentation)."""
@@ -209,13 +277,16 @@ class Run(object):
         self.result.update(chart=chart.ref, app_version=chart.app_version)
         values = desired_values(self.p)
         self.mask_values(values)
+        self.waivers()  # a bad path fails before helm runs
         state = self.status()
+        self.hide_recorded(state)
         if state is not None and state.pending:
             state = self.recover(state)
             if self.module.check_mode:
                 self._set_from_state(state)
                 if self.module._diff:
-                    self.result["diff"] = make_diff(self.p["name"], state, values, self.render(chart, values))
+                    self.result["diff"] = make_diff(self.p["name"], state, values, self.render(chart, values),
+                                                    self.shown_paths(state))
                 self.result["changed_reasons"].append("then upgrade or install chart %s" % chart.ref)
                 return
         if state is not None and state.status in ("uninstalling", "unknown"):
@@ -226,17 +297,19 @@ class Run(object):
         installed = state is not None and state.status != "uninstalled"
         if installed:
             manifest, ignore = self.render_installed(chart, values)
-            reasons = compare(chart, values, manifest, state, ignore)
+            reasons = compare(chart, values, manifest, state, ignore, self.shown_paths(state))
         else:
             manifest = self.render(chart, values)
             reasons = ["release does not exist: install chart %s" % chart.ref]
         self._set_from_state(state if installed else None)
+        self.refuse_chart_defaults(chart, values, manifest)
         if not reasons:
             return
         self.result["changed"] = True
         self.result["changed_reasons"] += reasons
         if self.module._diff:
-            self.result["diff"] = make_diff(self.p["name"], state if installed else None, values, manifest)
+            self.result["diff"] = make_diff(self.p["name"], state if installed else None, values, manifest,
+                                            self.shown_paths(state))
         crds = installed and self.p["crds"] == "upgrade" and chart.crds and crds_changed(chart, state) is not False
         if crds:
             self.result["changed_reasons"].append("crds: %s applied server-side before the upgrade"
@@ -248,8 +321,9 @@ class Run(object):
             return
         if crds:
             self.apply_crds(chart)
-        rp = ReleaseParams(self.p["name"], chart.path, values, marker(chart), self.p["wait"], self.p["timeout"],
-                           self.p["atomic"], self.p["create_namespace"], replace=state is not None and not installed)
+        rp = ReleaseParams(self.p["name"], chart.path, values, marker(chart, self.secret_paths), self.p["wait"],
+                           self.p["timeout"], self.p["atomic"], self.p["create_namespace"],
+                           replace=state is not None and not installed)
         try:
             rel = (self.helm.upgrade if installed else self.helm.install)(self.cluster, rp)
         except HelmError as exc:

@@ -46,6 +46,12 @@ if HAS_YAML:
         for k, v in yaml.SafeLoader.yaml_implicit_resolvers.items())
 
 
+def yaml_loader():
+    """The YAML loader (a yaml.SafeLoader subclass) values files are read with: YAML 1.1
+    as helm reads it, timestamps left as strings (helm reads values as JSON types)."""
+    return _NoDatesLoader
+
+
 def merge_values(base, override):
     """Deep merge (a new dict): maps merged key by key, anything else in ``override`` wins."""
     out = copy.deepcopy(base)
@@ -168,24 +174,44 @@ def set_path(tree, path, value):
     return tree
 
 
+def read_values_file(path):
+    """The values (dict) of the YAML values file ``path`` (str); {} for an empty file.
+    Raises ValuesError naming the file when it cannot be read, is not YAML or not a mapping."""
+    try:
+        with open(path, "rb") as f:
+            data = yaml.load(f, Loader=_NoDatesLoader)  # noqa: S506  (a SafeLoader subclass)
+    except (OSError, IOError) as exc:
+        raise ValuesError("values file %s cannot be read: %s" % (path, exc))
+    except yaml.YAMLError as exc:
+        raise ValuesError("values file %s is not valid YAML: %s" % (path, exc))
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ValuesError("values file %s must hold a YAML mapping, found %s" % (path, type(data).__name__))
+    return data
+
+
+def secret_file_values(params):
+    """The values of ``params["secret_values_files"]`` (list of paths; absent: none) merged
+    in order (dict, normalised through JSON). Raises ValuesError naming the file."""
+    merged = {}
+    for path in params.get("secret_values_files") or []:
+        merged = merge_values(merged, read_values_file(path))
+    try:
+        return json.loads(json.dumps(merged))
+    except (TypeError, ValueError) as exc:
+        raise ValuesError("the secret values files cannot be written as JSON for helm: %s" % exc)
+
+
 def desired_values(params):
-    """The user values: values_files merged in order, then values, then set_values;
-    normalised through JSON as helm stores them. Raises ValuesError naming the source."""
+    """The user values: values_files merged in order, then values, then
+    secret_values_files (when the params have it), then set_values; normalised through
+    JSON as helm stores them. Raises ValuesError naming the source."""
     merged = {}
     for path in params["values_files"]:
-        try:
-            with open(path, "rb") as f:
-                data = yaml.load(f, Loader=_NoDatesLoader)  # noqa: S506  (a SafeLoader subclass)
-        except (OSError, IOError) as exc:
-            raise ValuesError("values file %s cannot be read: %s" % (path, exc))
-        except yaml.YAMLError as exc:
-            raise ValuesError("values file %s is not valid YAML: %s" % (path, exc))
-        if data is None:
-            continue
-        if not isinstance(data, dict):
-            raise ValuesError("values file %s must hold a YAML mapping, found %s" % (path, type(data).__name__))
-        merged = merge_values(merged, data)
+        merged = merge_values(merged, read_values_file(path))
     merged = merge_values(merged, params["values"])
+    merged = merge_values(merged, secret_file_values(params))
     for n, entry in enumerate(params["set_values"]):
         try:
             for path, value in parse_set_value(entry):
@@ -196,6 +222,46 @@ def desired_values(params):
         return json.loads(json.dumps(merged))
     except (TypeError, ValueError) as exc:
         raise ValuesError("the merged values cannot be written as JSON for helm: %s" % exc)
+
+
+def value_at(values, path):
+    """(found, value) at ``path`` (sequence of str keys and int list indices) in a values
+    tree; (False, None) when the path does not exist."""
+    node = values
+    for step in path:
+        if isinstance(step, int):
+            if not isinstance(node, list) or step >= len(node):
+                return False, None
+        elif not isinstance(node, dict) or step not in node:
+            return False, None
+        node = node[step]
+    return True, node
+
+
+def leaf_paths(obj, path=()):
+    """The paths (list of tuples of str keys and int indices) of every leaf of a values
+    tree that :func:`value_strings` yields (strings and numbers; not booleans or None)."""
+    if isinstance(obj, dict):
+        return [p for k, v in obj.items() for p in leaf_paths(v, path + (k,))]
+    if isinstance(obj, list):
+        return [p for n, v in enumerate(obj) for p in leaf_paths(v, path + (n,))]
+    return [path] if list(value_strings(obj)) else []
+
+
+def mask_strings(obj, strings):
+    """A copy of ``obj`` (str, or dict/list of them and other JSON types) with every
+    occurrence of each of ``strings`` (iterable of str; longest first, empty ones
+    ignored) inside a string replaced by ``********``: the values of secret values files
+    wherever they turn up (a rendered ConfigMap, a reason)."""
+    ordered = sorted((s for s in set(strings) if s), key=len, reverse=True)
+    if isinstance(obj, dict):
+        return dict((k, mask_strings(v, ordered)) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return [mask_strings(v, ordered) for v in obj]
+    if isinstance(obj, str):
+        for s in ordered:
+            obj = obj.replace(s, MASK)
+    return obj
 
 
 def value_strings(obj):
@@ -245,23 +311,29 @@ def url_passwords(text):
     return [m.group(2) for m in _URL_PASSWORD_RE.finditer(text)]
 
 
-def is_secret_path(path):
+def is_secret_path(path, secret_paths=()):
     """Whether a values path (sequence of str keys and int list indices) passes through a
-    key matching SECRET_KEY_RE."""
-    return any(SECRET_KEY_RE.search(p) for p in path if not isinstance(p, int))
+    key matching SECRET_KEY_RE, or is at or below one of ``secret_paths`` (tuples: the
+    leaves of secret values files)."""
+    path = tuple(path)
+    return (any(SECRET_KEY_RE.search(p) for p in path if not isinstance(p, int))
+            or any(path[:len(s)] == tuple(s) for s in secret_paths))
 
 
-def mask_secrets(obj, secret=False):
+def mask_secrets(obj, secret=False, secret_paths=(), path=()):
     """A copy of a values tree (dict/list of str, int, float, bool, None, as read from
     JSON) as every module shows it: each string or number under a key matching
-    SECRET_KEY_RE (at any depth above it), or everywhere when ``secret`` is true, becomes
-    ``********``; booleans and None stay (they say nothing secret, and Ansible never masks
-    them); every other string has its URL passwords masked (:func:`mask_url_passwords`).
-    ``obj`` itself is not changed."""
+    SECRET_KEY_RE (at any depth above it), at or below one of ``secret_paths`` (tuples of
+    keys and indices, relative to the tree; ``path`` is where ``obj`` sits), or
+    everywhere when ``secret`` is true, becomes ``********``; booleans and None stay (they
+    say nothing secret, and Ansible never masks them); every other string has its URL
+    passwords masked (:func:`mask_url_passwords`). ``obj`` itself is not changed."""
+    secret = secret or tuple(path) in [tuple(s) for s in secret_paths]
     if isinstance(obj, dict):
-        return dict((k, mask_secrets(v, secret or bool(SECRET_KEY_RE.search(str(k))))) for k, v in obj.items())
+        return dict((k, mask_secrets(v, secret or bool(SECRET_KEY_RE.search(str(k))), secret_paths, path + (k,)))
+                    for k, v in obj.items())
     if isinstance(obj, (list, tuple)):
-        return [mask_secrets(v, secret) for v in obj]
+        return [mask_secrets(v, secret, secret_paths, path + (n,)) for n, v in enumerate(obj)]
     if isinstance(obj, bool) or obj is None:
         return obj
     if secret:

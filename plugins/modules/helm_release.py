@@ -54,7 +54,11 @@ description:
     C(postgresql://app:********@db/app), RFC 3986 userinfo) wherever it appears in the
     values or in a rendered manifest; other values are shown in RV(changed_reasons) and
     the diff. C(data) and C(stringData) of Secrets are always redacted from the diff.
-    Prefer an existing Secret (created by the platform role) over secrets in values.
+    Prefer an existing Secret (created by the platform role) over secrets in values;
+    where a chart takes a secret only in values, give it in O(secret_values_files).
+  - A chart's own default value of a secret-like key that is still in the rendered manifest
+    fails the task before anything changes, unless O(allow_chart_default_secrets) waives
+    its key path (see there).
   - Templates that render differently on every run (C(randAlphaNum), C(now),
     C(.Release.Revision)) make every run report a manifest change; C(.Release.IsUpgrade)
     changes once, from the install to the first upgrade.
@@ -104,6 +108,51 @@ options:
     description: Values files (YAML) on the host the module runs on, merged in order before O(values).
     type: list
     elements: path
+    default: []
+  secret_values_files:
+    description:
+      - Values files (YAML) on the host the module runs on whose values are secrets (passwords,
+        URLs with a password, keys), merged in order after O(values) and before O(set_values).
+      - Every value they hold is masked as C(********) in every output, whatever its key - in
+        RV(changed_reasons), in the values and the manifest of the diff (a ConfigMap or an env
+        value that carries it), in error messages and helm's output - by its key path and,
+        for strings of 4 or more characters, wherever the string appears. The key paths
+        (never the values) are recorded in the revision's description (C(secret_paths=)),
+        so that M(onprem.stack.helm_release_info) and later runs mask them too.
+      - The module only reads them; the caller writes them (mode 0600) and removes them
+        afterwards (the platform role does, in a 0700 temporary directory).
+      - Prefer a Kubernetes Secret that the chart references (C(existingSecret)) where the
+        chart supports one.
+    type: list
+    elements: path
+    default: []
+  allow_chart_default_secrets:
+    description:
+      - "Key paths of the chart's default values (dotted, as helm's C(--set) writes them:
+        C(auth.password), C(env[0].value), C(postgresql.auth.password) for a subchart) that
+        may keep their default secret; a path also waives every key below it."
+      - "Before installing or upgrading (and in check mode), the module reads the chart's
+        default values - its C(values.yaml) and those of its subcharts, what C(helm show values)
+        prints - and collects the values of secret-like keys: a key with a word C(password),
+        C(passwd), C(pwd), C(pass), C(secret), C(token), C(key), C(credential(s)), C(dsn)
+        (C(adminPassword), C(SECRET_KEY), C(apiKey), C(jwtSecret)), but not keys that name an
+        object or a key (C(existingSecret), C(secretName), C(keyName), C(secretKeyRef),
+        C(passwordFile), C(passwordKey), C(secretKeys)); and the password of every URL with
+        one (C(postgresql://user:password@host), RFC 3986 userinfo) under any key. Values
+        shorter than 4 characters, booleans, floats and empty strings are not checked."
+      - "It then looks for each in the manifest it rendered (the same render it compares):
+        the C(data) (base64-decoded) and C(stringData) of Secrets, the C(data) and
+        C(binaryData) of ConfigMaps, and the C(env[].value) of every container - as the
+        whole value, as the password of a URL, or inside a longer text between characters
+        that are not letters or digits. Where one is found and its path is not waived, the
+        task fails before anything is changed, naming the key paths, the chart and where each
+        was found (never the value), and returns them in RV(chart_default_secrets)."
+      - "Once the values set such a key to something else, a place holding exactly the
+        default that is also the value of a non-secret key (a user name C(admin) beside a
+        default password C(admin)) no longer counts; while the key keeps its default, it does."
+      - Hooks (rendered apart from the manifest) are not searched.
+    type: list
+    elements: str
     default: []
   set_values:
     description:
@@ -225,6 +274,18 @@ EXAMPLES = r"""
     recover_pending: true
     crds: upgrade
 
+- name: A chart that takes its admin password only in values; its default stays out
+  onprem.stack.helm_release:
+    name: keycloak
+    namespace: auth
+    chart: /srv/bundle/charts/keycloak-2.0.0.tgz
+    values_files:
+      - /etc/onprem-stack/keycloak.yml
+    secret_values_files:
+      - /run/onprem-stack/keycloak-admin.yml   # 0600, {auth: {adminPassword: ...}}, removed afterwards
+    allow_chart_default_secrets:
+      - metrics.token    # the chart's demo token: the metrics endpoint is disabled
+
 - name: Remove it
   onprem.stack.helm_release:
     name: demo
@@ -270,6 +331,23 @@ changed_reasons:
     - 'values.image.tag: "1.0" -> "1.1"'
     - "manifest: templates/deployment.yaml changed"
     - chart version 0.1.0 -> 0.2.0
+chart_default_secrets:
+  description:
+    - The chart's default secrets still in the rendered manifest, when the task failed for them
+      (see O(allow_chart_default_secrets)); the values themselves are never returned.
+  returned: when the task failed because of them
+  type: list
+  elements: dict
+  contains:
+    path:
+      description: Key path in the chart's values, as O(allow_chart_default_secrets) takes it.
+      type: str
+      sample: auth.password
+    found_in:
+      description: Where it was found (object kind and name, field).
+      type: list
+      elements: str
+      sample: ["Secret demo-auth, data.password"]
 commands:
   description: Every helm (and kubectl) command run, as argv lists, secrets masked.
   returned: always
@@ -303,6 +381,8 @@ def argument_spec():
         state=dict(type="str", choices=["present", "absent"], default="present"),
         values=dict(type="dict", default={}, no_log=True),
         values_files=dict(type="list", elements="path", default=[]),
+        secret_values_files=dict(type="list", elements="path", default=[]),
+        allow_chart_default_secrets=dict(type="list", elements="str", default=[]),
         set_values=dict(type="list", elements="dict", default=[], options=dict(
             value=dict(type="str", required=True, no_log=True),
             value_type=dict(type="str", choices=["raw", "string", "json", "file"], default="raw"),

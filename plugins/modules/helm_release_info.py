@@ -24,8 +24,12 @@ description:
     every URL password is masked (C(postgresql://app:********@db/app)) - so they are
     meant for reading what is deployed, not for reusing secrets. The manifest itself is
     not returned.
-  - "A value that is secret under an ordinary key and not in a URL is not recognised:
-    register the result with C(no_log: true) where values may hold such secrets."
+  - "Values that M(onprem.stack.helm_release) took from its
+    O(onprem.stack.helm_release#module:secret_values_files) are masked too, whatever their
+    key: helm_release records their key paths (never the values) in the revision's
+    description (C(secret_paths=))."
+  - "Any other value that is secret under an ordinary key and not in a URL is not
+    recognised: register the result with C(no_log: true) where values may hold such secrets."
 author:
   - onprem.stack contributors (!UNKNOWN)
 extends_documentation_fragment:
@@ -101,7 +105,8 @@ history:
 values:
   description:
     - User values of the last revision (C(helm get values)), values under secret-looking
-      keys replaced by C(********) and URL passwords masked (C(scheme://user:********@host)).
+      keys and at the paths recorded from secret values files replaced by C(********), and
+      URL passwords masked (C(scheme://user:********@host)).
   returned: always
   type: dict
 manifest_sha256:
@@ -136,7 +141,8 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.onprem.stack.plugins.module_utils._argspec import (
     helm_argument_spec, kubeconfig_argument_spec, release_argument_spec)
 from ansible_collections.onprem.stack.plugins.module_utils._helm import Cluster, Helm, HelmError
-from ansible_collections.onprem.stack.plugins.module_utils._release import ReleaseState, manifest_sha256, utc_now
+from ansible_collections.onprem.stack.plugins.module_utils._release import (
+    ReleaseState, manifest_sha256, recorded_secret_paths, utc_now)
 from ansible_collections.onprem.stack.plugins.module_utils._values import mask_secrets
 
 
@@ -155,10 +161,11 @@ def main():
         data = helm.status(cluster, p["name"])
         if data is not None:
             state = ReleaseState(data)
+            secret_paths = recorded_secret_paths(state.description)
             history = helm.history(cluster, p["name"], max(1, p["history_max"]))
             last = history[-1] if history else {}
             result.update(exists=state.status != "uninstalled", status=state.status, revision=state.revision,
-                          history=history, values=mask_secrets(state.values), manifest_sha256=manifest_sha256(state.manifest),
+                          history=history, values=mask_secrets(state.values, secret_paths=secret_paths), manifest_sha256=manifest_sha256(state.manifest),
                           chart=last.get("chart", ""), app_version=last.get("app_version", ""),
                           description=state.description)
             if state.pending:

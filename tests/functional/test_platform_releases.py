@@ -48,7 +48,8 @@ spec = dict(name=dict(required=True), namespace=dict(required=True), chart=dict(
             set_values=dict(type="list", elements="dict"), create_namespace=dict(type="bool"), wait=dict(type="bool"),
             timeout=dict(type="int"), atomic=dict(type="bool"), recover_pending=dict(type="bool"), crds=dict(),
             kubeconfig=dict(type="path"), helm_binary=dict(type="path"), context=dict(), ca_file=dict(type="path"),
-            username=dict(), password=dict(no_log=True))
+            username=dict(), password=dict(no_log=True), secret_values_files=dict(type="list", elements="path"),
+            allow_chart_default_secrets=dict(type="list", elements="str"))
 m = AnsibleModule(argument_spec=spec, supports_check_mode=True)
 p = m.params
 chart = p["chart"]
@@ -61,11 +62,17 @@ state = os.environ["FAKE_CLUSTER"]
 cluster = json.load(open(state)) if os.path.exists(state) else {}
 key = p["namespace"] + "/" + p["name"]
 want = {"chart": "%s-%s" % (meta["name"], meta["version"]), "values": p["values"],
-        "values_files": [open(f).read() for f in p["values_files"]], "order": cluster.get(key, {}).get("order"),
-        "wait": p["wait"], "atomic": p["atomic"], "timeout": p["timeout"]}
+        "values_files": [open(f).read() for f in (p["values_files"] or [])], "order": cluster.get(key, {}).get("order"),
+        "wait": p["wait"], "atomic": p["atomic"], "timeout": p["timeout"],
+        "waived": p["allow_chart_default_secrets"],
+        "secret_values": [{"values": json.load(open(f)), "mode": oct(os.stat(f).st_mode & 0o777),
+                           "dir_mode": oct(os.stat(os.path.dirname(f)).st_mode & 0o777), "path": f}
+                          for f in p["secret_values_files"]]}
 if want["order"] is None:
     want["order"] = len(cluster)
-changed = cluster.get(key) != want
+def same(rel):  # the secret values file's path is new on every run
+    return rel and dict(rel, secret_values=[dict(x, path=None) for x in rel.get("secret_values", [])])
+changed = same(cluster.get(key)) != same(want)
 if changed and not m.check_mode:
     cluster[key] = want
     json.dump(cluster, open(state, "w"))
@@ -225,3 +232,35 @@ def test_backup_off(site):
     assert proc.returncode == 0, proc.stdout[-4000:]
     assert not site["backups"].exists()
     assert _cluster(site)["app/app"]["chart"] == "app-1.1.0"
+
+
+def test_values_from_credentials_reach_helm_release_only_in_a_removed_0600_file(site):
+    """A release whose values reference a generated credential and a database URL with
+    query parameters: helm_release gets the plain values in `values` and the resolved
+    ones in one secret values file (0600, in a 0700 directory) that is gone after the
+    run; the credential appears nowhere in the output of a -vvv run; the waiver passes
+    through; a rerun changes nothing."""
+    releases = [{"name": "kc", "namespace": "auth", "chart": "charts/app-1.0.0.tgz",
+                 "allow_chart_default_secrets": ["metrics.token"],
+                 "values": {"replicas": 1, "auth": {"adminPassword": {"from": {"credential": "site/platform/kc-admin"}}},
+                            "config": {"database": {"url": {"from": {"database_url": {
+                                "database": "appdb", "user": "app", "sslmode": "verify-full",
+                                "sslrootcert": "/etc/ssl/site/ca.crt"}}}}}}}]
+    proc = _run(site, releases, "-vvv")
+    admin = (site["tmp"] / "credentials" / "site" / "platform" / "kc-admin").read_text().strip()
+    db_password = (site["tmp"] / "credentials" / "db-1" / "postgresql" / "app").read_text().strip()
+    assert len(admin) == 32 and len(db_password) >= 16
+    for secret in (admin, db_password):
+        assert secret not in proc.stdout and secret not in proc.stderr
+    rel = _cluster(site)["auth/kc"]
+    assert rel["values"] == {"replicas": 1, "auth": {}, "config": {"database": {}}}, "no reference, no value in values"
+    assert rel["waived"] == ["metrics.token"]
+    [secret] = rel["secret_values"]
+    assert (secret["mode"], secret["dir_mode"]) == ("0o600", "0o700")
+    assert secret["values"] == {"auth": {"adminPassword": admin}, "config": {"database": {"url": (
+        "postgresql://app:%s@db-1:5432/appdb?sslmode=verify-full&sslrootcert=%%2Fetc%%2Fssl%%2Fsite%%2Fca.crt"
+        % db_password)}}}
+    assert not Path(secret["path"]).exists() and not Path(secret["path"]).parent.exists(), "removed after the run"
+    assert [p.name for p in (site["work"] / "values").iterdir() if p.name.startswith("secret-")] == []
+    again = _run(site, releases)
+    assert _changed(again) == 0, again.stdout[-3000:]

@@ -66,6 +66,8 @@ PLATFORM_VARS = {
         }},
         {"name": "app-redis", "namespace": "app", "data": {
             "url": {"from": {"redis_url": {"user": "app", "db": 0}}},
+            "url-ca": {"from": {"redis_url": {"user": "app", "db": 0, "params": {
+                "ssl_cert_reqs": "required", "ssl_ca_certs": "/etc/ssl/site/ca.crt"}}}},
             "password": {"from": {"redis_password": {"user": "app"}}},
         }},
         {"name": "app-auth", "namespace": "app", "data": {
@@ -158,6 +160,8 @@ def test_redis_url_is_rediss_with_tls(built):
     data = _data(objects["app/app-redis"])
     password = _credential(tmp, "cache-1", "redis", "app")
     assert data["url"] == f"rediss://app:{password}@10.20.0.42:6380/0"
+    assert data["url-ca"] == (f"rediss://app:{password}@10.20.0.42:6380/0"
+                              "?ssl_cert_reqs=required&ssl_ca_certs=%2Fetc%2Fssl%2Fsite%2Fca.crt")
     assert data["password"] == password
 
 

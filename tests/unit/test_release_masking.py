@@ -14,6 +14,7 @@ import pytest
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.onprem.stack.plugins.module_utils import _release, _release_run, _values
+from ansible_collections.onprem.stack.plugins.module_utils._chart import read_chart_dir
 from ansible_collections.onprem.stack.plugins.modules import helm_release, helm_release_info
 from modules.test_helm_release import CHART, DEFAULT, NOW, FakeHelm, marker
 
@@ -91,3 +92,42 @@ def test_release_info_masks_values(helm, run_module):
     assert not failed, res
     assert res["values"] == {"database": {"url": DB_URL_MASKED, "password": "********"}, "image": {"tag": "1.0.0"}}
     assert "Db-pw-789" not in json.dumps(res) and "Pw-1" not in json.dumps(res)
+
+
+BOOT_CM = ("---\n# Source: onprem-demo/templates/boot.yaml\napiVersion: v1\nkind: ConfigMap\nmetadata:\n"
+           "  name: demo-boot\ndata:\n  boot.ini: 'token = {boot}'\n")
+
+
+def test_secret_values_files_masked_by_path_and_string_and_recorded(helm, run_module, tmp_path):
+    """Values of a secret values file under a key that does not look secret (``bootstrap.value``):
+    masked in the reasons and in both halves of the diff (the earlier value by the path its
+    revision recorded), in the manifest wherever the string appears; the upgrade records
+    the path (not the value) in the description; helm_release_info masks it from there."""
+    old = "Old-boot-value-123"
+    new = "New-boot-value-456"
+    helm.revision("deployed", {"bootstrap": {"value": old}, "image": {"tag": "1.0.0"}},
+                  description=_release.marker(read_chart_dir(str(CHART)), [("bootstrap", "value")]),
+                  manifest=DEFAULT + BOOT_CM.format(boot=old))
+    helm.manifests = lambda c, v: DEFAULT + BOOT_CM.format(boot=v["bootstrap"]["value"])
+    (tmp_path / "t").mkdir()
+    secret = tmp_path / "secret.yml"
+    secret.write_text("bootstrap:\n  value: %s\n" % new)
+    params = {"name": "demo", "namespace": "ai", "chart": str(CHART), "helm_binary": "/opt/helm/helm",
+              "_ansible_tmpdir": str(tmp_path / "t"), "values": {"image": {"tag": "1.0.0"}},
+              "secret_values_files": [str(secret)]}
+    for check in (True, False):
+        failed, res = run_module(helm_release.main, params, check=check, diff=True)
+        assert not failed, res
+        text = json.dumps(res)
+        assert old not in text and new not in text, text
+        assert "values.bootstrap.value: ******** -> ********" in res["changed_reasons"], res["changed_reasons"]
+        values_diff, manifest_diff = res["diff"]
+        assert "value: '********'" in values_diff["before"] and "value: '********'" in values_diff["after"]
+        assert "token = ********" in manifest_diff["after"], manifest_diff["after"]
+    description = helm.revisions[-1]["info"]["description"]
+    assert new not in description and _release.recorded_secret_paths(description) == [("bootstrap", "value")]
+    assert helm.revisions[-1]["config"]["bootstrap"]["value"] == new, "helm got the value itself"
+    failed, res = run_module(helm_release_info.main, {"name": "demo", "namespace": "ai",
+                                                      "helm_binary": "/opt/helm/helm"})
+    assert not failed and res["values"] == {"bootstrap": {"value": "********"}, "image": {"tag": "1.0.0"}}, res
+    assert new not in json.dumps(res)

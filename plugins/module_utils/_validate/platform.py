@@ -23,14 +23,16 @@ except ImportError:  # pragma: no cover - PyYAML comes with ansible-core on the 
     HAS_YAML = False
 
 from ansible_collections.onprem.stack.plugins.module_utils._validate import _common as c
+from ansible_collections.onprem.stack.plugins.module_utils._value_refs import find_references
+from ansible_collections.onprem.stack.plugins.module_utils._values import parse_key
 
 RELEASE_KEYS = ("name", "namespace", "chart", "version", "values", "values_files", "set_values", "wait", "timeout",
                 "atomic", "recover_pending", "crds", "create_namespace", "databases", "tls", "ca_file", "username",
-                "password")
+                "password", "allow_chart_default_secrets")
 SECRET_KEYS = ("name", "namespace", "type", "labels", "data")
 TLS_KEYS = ("secret", "namespace", "hosts", "cert", "key")
 DATABASE_URL_KEYS = ("database", "user", "sslmode", "sslrootcert", "scheme", "params")
-REDIS_URL_KEYS = ("user", "db")
+REDIS_URL_KEYS = ("user", "db", "params")
 SET_VALUE_TYPES = ("raw", "string", "json", "file")
 SSL_MODES = ("require", "verify-ca", "verify-full")
 LIST_VARS = ("platform_releases", "platform_secrets", "platform_tls", "platform_namespaces")
@@ -141,6 +143,18 @@ def _release(idx, release, p, context):
     if "values" in release and not c.is_mapping(release["values"]):
         add(".values", "values is a %s, expected a mapping (nested keys as in the chart's values.yaml); use "
             "values_files for files and set_values for --set strings" % c.type_name(release["values"]), c.SRC_HELM_CHARTS)
+    found.extend(_release_value_references(idx, where, release, context))
+    waivers = release.get("allow_chart_default_secrets", [])
+    for widx, text in enumerate(waivers if c.is_list(waivers) else [waivers]):
+        try:
+            parse_key(c.text(text))
+            ok = isinstance(text, str) and c.is_list(waivers)
+        except ValueError:
+            ok = False
+        if not ok:
+            add(".allow_chart_default_secrets", "allow_chart_default_secrets[%d] '%s' must be a list of key paths of the "
+                "chart's values, dotted as helm --set writes them (e.g. auth.password)" % (widx, c.text(text)),
+                "helm install --set key syntax (helm.sh/docs/intro/using_helm)")
     files = release.get("values_files", [])
     if not c.is_list(files):
         add(".values_files", "values_files is a %s, expected a list of files" % c.type_name(files))
@@ -158,6 +172,26 @@ def _release(idx, release, p, context):
     if "timeout" in release and (c.uint(release["timeout"]) or 0) < 1:
         add(".timeout", "timeout '%s' must be seconds > 0" % c.text(release["timeout"]))
     found.extend(_release_databases(idx, where, release, p, context))
+    return found
+
+
+def _release_value_references(idx, where, release, context):
+    """Problems of the credential references ({from: {...}}) in a release's values."""
+    values = release.get("values")
+    if not c.is_mapping(values):
+        return []
+    refs, in_lists = find_references(values)
+    found = []
+    for path in in_lists:
+        text = "".join("[%d]" % p if isinstance(p, int) else "." + c.text(p) for p in path)
+        found.append(c.Problem("platform_releases[%d].values" % idx, "%s: values%s is a reference inside a list, which "
+                               "a values file cannot set without replacing the whole list: reference a Secret instead "
+                               "(env[].valueFrom.secretKeyRef, platform_secrets) or move it under a mapping key"
+                               % (where, text), SRC_REFS))
+    for ref in refs:
+        text = ".".join(c.text(p) for p in ref["path"])
+        found.extend(_reference("%s values.%s" % (where, text), "platform_releases[%d].values.%s" % (idx, text),
+                                ref["from"], context))
     return found
 
 
@@ -262,6 +296,9 @@ def _reference(where, var, source, context):
                     % (kind, c.text(ref["user"]), context.get("redis_host"), ", ".join(c.text(u) for u in users)))
             if kind == "redis_url" and "db" in ref and c.uint(ref["db"]) is None:
                 add("redis_url db '%s' must be a database number (0-15)" % c.text(ref["db"]), c.SRC_REDIS_CONF)
+            if kind == "redis_url" and "params" in ref and not c.is_mapping(ref["params"]):
+                add("redis_url params must be a mapping of query parameters (e.g. ssl_cert_reqs: required), found %s"
+                    % c.type_name(ref["params"]))
     elif kind == "site_ca":
         if ref is not True:
             add("site_ca must be true (the site CA certificate), found '%s'" % c.text(ref))
