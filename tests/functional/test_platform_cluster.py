@@ -1,5 +1,5 @@
 """The platform role end to end against a real cluster: namespaces, the data-layer and
-generated Secrets, the ingress TLS Secret from the site CA, the example chart
+generated Secrets, the site CA ConfigMap and Secret, the ingress TLS Secret from the site CA, the example chart
 (examples/charts/onprem-demo) installed with helm_release, and a rerun that changes
 nothing.
 
@@ -125,6 +125,18 @@ def test_cluster_secrets_hold_generated_and_data_layer_values(deployed):
     password = (tmp / "credentials" / "db-1" / "postgresql" / "demo").read_text().strip()
     assert db["url"] == f"postgresql://demo:{password}@127.0.0.1:5432/demo?sslmode=require"
     assert db["ca.crt"] == (tmp / "credentials" / "pki" / "ca.crt").read_text()
+
+
+def test_cluster_site_ca_configmap_and_secret_in_the_namespace(deployed):
+    """The site CA the play used (its pki directory on the control node), as ca.crt of the
+    ConfigMap and the Opaque Secret site-ca (platform_site_ca_name's default)."""
+    ca = (deployed["tmp"] / "credentials" / "pki" / "ca.crt").read_text()
+    assert ca.startswith("-----BEGIN CERTIFICATE-----")
+    configmap = json.loads(_kubectl(deployed["cluster"], "get", "configmap", "site-ca", "-n", deployed["ns"],
+                                    "-o", "json"))
+    assert configmap["data"] == {"ca.crt": ca}
+    assert configmap["metadata"]["labels"]["app.kubernetes.io/managed-by"] == "onprem-stack"
+    assert _secret(deployed, "site-ca") == {"type": "Opaque", "ca.crt": ca}
 
 
 def test_cluster_tls_secret_valid_for_its_hosts_and_signed_by_the_site_ca(deployed):

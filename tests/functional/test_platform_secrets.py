@@ -13,6 +13,9 @@ would apply) into the test's temporary directory, and the test checks them:
 - the site CA, inline values, files; generated secrets 0600 under ``stack_credentials_dir``;
 - TLS Secrets: SANs equal to the hosts, signed by the site CA (``openssl verify``),
   key matching the certificate; a user-supplied certificate used as is;
+- the site CA in every namespace the role manages, once each: a ConfigMap and an Opaque
+  Secret (fact ``__platform_site_ca_objects``) with ``ca.crt`` equal to the CA file, under
+  ``platform_site_ca_name``; none with ``platform_site_ca_objects: false``;
 - nothing secret in the output (``-v``), and a rerun changes nothing.
 
 Every host uses the local connection (the CI host stands in for each of them).
@@ -95,7 +98,10 @@ def _run(tmp: Path, redis_tls: bool = True, extra: dict | None = None, *args: st
         {"ansible.builtin.import_playbook": str(REPO / "playbooks" / "platform.yml")},
         {"name": "Test | the Secret objects the role built", "hosts": "k3s_server[0]", "gather_facts": False,
          "tasks": [{"name": "Test | write them for the assertions", "no_log": True, "ansible.builtin.copy": {
-             "dest": str(out), "mode": "0600", "content": "{{ __platform_secret_objects | to_json }}"}}]},
+             "dest": str(out), "mode": "0600", "content": "{{ __platform_secret_objects | to_json }}"}},
+                   {"name": "Test | write the site CA objects for the assertions", "no_log": True,
+                    "ansible.builtin.copy": {"dest": str(tmp / "site-ca.json"), "mode": "0600",
+                                             "content": "{{ __platform_site_ca_objects | to_json }}"}}]},
     ]), encoding="utf-8")
     variables = dict(PLATFORM_VARS, stack_credentials_dir=str(tmp / "credentials"), ansible_become=False,
                      **(extra or {}))
@@ -153,6 +159,51 @@ def test_secret_carries_the_site_ca(built):
     ca = (tmp / "credentials" / "pki" / "ca.crt").read_text(encoding="utf-8")
     assert _data(objects["app/app-db"])["ca.crt"] == ca
     assert ca.startswith("-----BEGIN CERTIFICATE-----")
+
+
+def _site_ca_objects(tmp: Path) -> dict:
+    """The site CA objects of the last run, by (kind, namespace, name)."""
+    return {(o["kind"], o["metadata"]["namespace"], o["metadata"]["name"]): o
+            for o in json.loads((tmp / "site-ca.json").read_text(encoding="utf-8"))}
+
+
+def test_site_ca_configmap_and_secret_in_every_managed_namespace(built):
+    """app (platform_namespaces and platform_secrets: once) and demo (the release and its tls)."""
+    tmp = built[0]
+    ca = (tmp / "credentials" / "pki" / "ca.crt").read_text(encoding="utf-8")
+    objects = _site_ca_objects(tmp)
+    assert sorted(objects) == [("ConfigMap", "app", "site-ca"), ("ConfigMap", "demo", "site-ca"),
+                               ("Secret", "app", "site-ca"), ("Secret", "demo", "site-ca")]
+    for (kind, _ns, _name), obj in objects.items():
+        assert obj["apiVersion"] == "v1"
+        assert obj["metadata"]["labels"] == {"app.kubernetes.io/managed-by": "onprem-stack",
+                                             "app.kubernetes.io/component": "site-ca"}
+        if kind == "ConfigMap":
+            assert obj["data"] == {"ca.crt": ca}
+        else:
+            assert obj["type"] == "Opaque" and _data(obj) == {"ca.crt": ca}
+    # The file holds the CA certificate the TLS Secrets verify against.
+    assert ca.startswith("-----BEGIN CERTIFICATE-----") and _data(built[2]["demo/demo-tls"])["ca.crt"] == ca
+    # The Secret applies with the others' no_log: its data stays out of the output.
+    for proc in (built[1], built[3]):
+        assert objects[("Secret", "app", "site-ca")]["data"]["ca.crt"] not in proc.stdout + proc.stderr
+
+
+def test_site_ca_objects_named_and_switched_off(tmp_path):
+    """A namespace alone is enough for the CA and its objects, under platform_site_ca_name;
+    platform_site_ca_objects: false makes none (and no CA, when nothing else needs it)."""
+    only = {"platform_secrets": [], "platform_releases": [], "platform_tls": [],
+            "platform_namespaces": [{"name": "only"}]}
+    _run(tmp_path, extra=dict(only, platform_site_ca_name="trust.example.com"))
+    ca = (tmp_path / "credentials" / "pki" / "ca.crt").read_text(encoding="utf-8")
+    objects = _site_ca_objects(tmp_path)
+    assert sorted(objects) == [("ConfigMap", "only", "trust.example.com"), ("Secret", "only", "trust.example.com")]
+    assert objects[("ConfigMap", "only", "trust.example.com")]["data"]["ca.crt"] == ca
+    off = tmp_path / "off"
+    off.mkdir()
+    _run(off, extra=dict(only, platform_site_ca_objects=False))
+    assert _site_ca_objects(off) == {}
+    assert not (off / "credentials" / "pki" / "ca.crt").exists()
 
 
 def test_redis_url_is_rediss_with_tls(built):

@@ -365,6 +365,17 @@ RULES += [
     ("platform", {"platform_secrets": [{"name": "t", "namespace": "n", "data": {"k": {"value": "v"}}}],
                   "platform_tls": [{"secret": "t", "namespace": "n", "hosts": ["a.b"]}]}, {},
      ["Secret n/t (namespace/name) is defined more than once"]),
+    # platform: the site CA ConfigMap and Secret
+    ("platform", {"platform_site_ca_name": "Site_CA"}, {}, ["platform_site_ca_name 'Site_CA' is not a ConfigMap"]),
+    ("platform", {"platform_site_ca_name": "a" * 254}, {}, ["platform_site_ca_name 'aaa", "at most 253"]),
+    ("platform", {"platform_site_ca_name": ["site-ca"]}, {}, ["platform_site_ca_name '['site-ca']' is not"]),
+    ("platform", {"platform_site_ca_objects": "sometimes"}, {}, ["platform_site_ca_objects must be a boolean",
+                                                                 "'sometimes'"]),
+    ("platform", {"platform_secrets": [dict(SEC, name="site-ca", data={"k": {"value": "v"}})]}, {},
+     ["platform_site_ca_name 'site-ca' is also the name of platform_secrets[0] (ns/site-ca)"]),
+    ("platform", {"platform_site_ca_name": "trust", "platform_releases": [dict(REL, tls=[{"secret": "trust",
+                                                                                         "hosts": ["a.b"]}])]}, {},
+     ["'trust' is also the name of platform_releases[0].tls[0] (align/trust)"]),
 ]
 
 
@@ -517,6 +528,9 @@ def test_booleans_and_good_addresses() -> None:
     assert run("platform", {"platform_database_host": "fd00::5", "platform_redis_host": "cache.site",
                             "platform_namespaces": [{"name": "ai", "labels": {"team": "ai", "n": 1},
                                                      "annotations": {"example.com/note": "any text"}}]}) == []
+    assert run("platform", {"platform_site_ca_objects": False,
+                            "platform_secrets": [dict(SEC, name="site-ca", data={"k": {"value": "v"}})]}) == []
+    assert run("platform", {"platform_site_ca_name": "trust.example.com", "platform_site_ca_objects": "yes"}) == []
     assert run("nvidia", {"nvidia_node_taints": [], "nvidia_toolkit_version": "1:1.17.8-1~deb13"}) == []
 
 

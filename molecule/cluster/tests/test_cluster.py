@@ -8,6 +8,7 @@ The GPU host's node is simulated by kwok (no GPU on the CI host), so the device 
 pod there runs no plugin: that is expected, and asserted (its node is the GPU node, no
 real container runs it).
 """
+import base64
 import json
 import os
 import time
@@ -96,6 +97,18 @@ def test_secrets_wired_to_the_data_layer(host):
     assert set(secret["data"]) == {"database-url", "redis-url", "ca.crt"}
     tls = kubectl_json(host, "get", "secret", "-n", "demo", "onprem-demo-tls")
     assert tls["type"] == "kubernetes.io/tls"
+
+
+def test_site_ca_configmap_and_secret_in_the_product_namespace(host):
+    """The platform role put the site CA the scenario's pki role made (onprem_verify.site_ca()) into
+    namespace demo as ca.crt of the ConfigMap and the Opaque Secret site-ca."""
+    ca = onprem_verify.site_ca().read_text()
+    assert ca.startswith("-----BEGIN CERTIFICATE-----")
+    configmap = kubectl_json(host, "get", "configmap", "-n", "demo", "site-ca")
+    assert configmap["data"] == {"ca.crt": ca}
+    secret = kubectl_json(host, "get", "secret", "-n", "demo", "site-ca")
+    assert secret["type"] == "Opaque" and set(secret["data"]) == {"ca.crt"}
+    assert base64.b64decode(secret["data"]["ca.crt"]).decode() == ca
 
 
 POD = """

@@ -36,6 +36,8 @@ REDIS_URL_KEYS = ("user", "db", "params")
 SET_VALUE_TYPES = ("raw", "string", "json", "file")
 SSL_MODES = ("require", "verify-ca", "verify-full")
 LIST_VARS = ("platform_releases", "platform_secrets", "platform_tls", "platform_namespaces")
+BOOLEANS = ("platform_site_ca_objects", "platform_device_plugin", "platform_backup_before_upgrade",
+            "platform_helm_install", "platform_apply")
 _CREDENTIAL_RE = re.compile(r"^[A-Za-z0-9_@][^/\s]*/[A-Za-z0-9_@][^/\s]*/[A-Za-z0-9_@][^/\s]*$")
 _SCHEME_RE = re.compile(r"^[a-z][a-z0-9+.-]*$")
 _HELM_URL_RE = re.compile(r"^https?://.+\.(tar\.gz|tgz)$")
@@ -63,6 +65,8 @@ def _scalars(p, context):
             found.append(c.Problem(var, "%s '%s' %s: expected the host name or address pods reach (an IPv6 address "
                                    "without brackets; the role brackets it in URLs)." % (var, c.text(value), problem),
                                    c.SRC_URL))
+    found.extend(c.Problem(var, "%s must be a boolean (true or false), is '%s'." % (var, c.text(p[var])),
+                           c.SRC_ANSIBLE_BOOL) for var in c.bool_problems(p, BOOLEANS))
     timeout = p.get("platform_backup_timeout")
     if (c.uint(timeout) or 0) < 1:
         found.append(c.Problem("platform_backup_timeout", "platform_backup_timeout must be seconds > 0 (is '%s')."
@@ -449,6 +453,26 @@ def _namespaces(namespaces):
     return found
 
 
+def _site_ca(p, secrets, tls):
+    """Problems of platform_site_ca_name: a ConfigMap and Secret name that no other Secret of the role takes."""
+    name = p.get("platform_site_ca_name", "site-ca")
+    if not c.is_dns1123_subdomain(name):
+        return [c.Problem("platform_site_ca_name", "platform_site_ca_name '%s' is not a ConfigMap and Secret name "
+                          "(DNS-1123 subdomain: lower-case letters, digits, '-' and '.', at most 253 characters)."
+                          % c.text(name), c.SRC_K8S_NAMES)]
+    if not c.as_bool(p.get("platform_site_ca_objects"), True):
+        return []
+    taken = ["%s (%s/%s)" % (origin, c.text(entry.get("namespace", "")), name)
+             for origin, entry, key in ([("platform_secrets[%d]" % i, s, "name") for i, s in enumerate(secrets)]
+                                        + [(o, e, "secret") for o, e in tls])
+             if c.is_mapping(entry) and entry.get(key) == name]
+    if taken:
+        return [c.Problem("platform_site_ca_name", "platform_site_ca_name '%s' is also the name of %s: the role writes "
+                          "the site CA Secret of that name in every namespace it manages; rename one of them or set "
+                          "platform_site_ca_objects: false." % (name, ", ".join(taken)), c.SRC_K8S_NAMES)]
+    return []
+
+
 def validate(params, context):
     """Return the problems (list of Problem) of the platform role's input.
 
@@ -491,6 +515,7 @@ def validate(params, context):
                           for s in secrets if c.is_mapping(s)]
                          + ["%s/%s" % (c.text(e.get("namespace", "")), c.text(e.get("secret", "")))
                             for _origin, e in tls if c.is_mapping(e)])
+    problems.extend(_site_ca(p, secrets, tls))
     if twice:
         problems.append(c.Problem("platform_secrets", "Secret %s (namespace/name) is defined more than once in "
                                   "platform_secrets, platform_tls and the releases' tls; each Secret must be defined "
@@ -519,6 +544,10 @@ VARIABLE_RULES = {
     "platform_tls": ("mappings {secret: DNS-1123 subdomain, namespace, hosts: DNS names, cert and key together, "
                      "existing files}; each Secret defined once",
                      "Kubernetes Ingress TLS (kubernetes.io/docs/concepts/services-networking/ingress/#tls)"),
+    "platform_site_ca_objects": _BOOL,
+    "platform_site_ca_name": ("a DNS-1123 subdomain (the name of a ConfigMap and a Secret), not the name of a Secret of "
+                              "platform_secrets or platform_tls while platform_site_ca_objects is true",
+                              c.SRC_K8S_NAMES),
     "platform_device_plugin": _BOOL,
     "platform_backup_before_upgrade": _BOOL,
     "platform_backup_timeout": ("seconds > 0", c.SRC_ROLE.format(role="platform")),
