@@ -45,7 +45,7 @@ _value:
   type: dict
   contains:
     references:
-      description: Each reference, as C({path: [keys], from: {...}}), in the order of the values.
+      description: Each reference, as a dict with keys C(path) (list of keys) and C(from), in the order of the values.
       type: list
       elements: dict
     in_lists:

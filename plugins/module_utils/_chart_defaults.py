@@ -318,4 +318,3 @@ def surviving_defaults(chart_files, where, user_values, manifest, waivers=()):
             if places:
                 found.setdefault(format_path(full), set()).update(places)
     return [{"path": p, "found_in": sorted(found[p])} for p in sorted(found)]
-

@@ -381,8 +381,8 @@ def argument_spec():
         state=dict(type="str", choices=["present", "absent"], default="present"),
         values=dict(type="dict", default={}, no_log=True),
         values_files=dict(type="list", elements="path", default=[]),
-        secret_values_files=dict(type="list", elements="path", default=[]),
-        allow_chart_default_secrets=dict(type="list", elements="str", default=[]),
+        secret_values_files=dict(type="list", elements="path", default=[], no_log=False),
+        allow_chart_default_secrets=dict(type="list", elements="str", default=[], no_log=False),
         set_values=dict(type="list", elements="dict", default=[], options=dict(
             value=dict(type="str", required=True, no_log=True),
             value_type=dict(type="str", choices=["raw", "string", "json", "file"], default="raw"),

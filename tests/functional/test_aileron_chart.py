@@ -175,7 +175,7 @@ def rendered(request, chart_dir, tmp_path):
 def test_no_chart_default_secret_survives(chart_dir, rendered):
     defaults = chart_default_secrets(yaml.safe_load((chart_dir / "values.yaml").read_text()))
     assert defaults, "the chart's values.yaml has no default secret: is AILERON_CHART_DIR the Aileron chart?"
-    _, docs = rendered
+    docs = rendered[1]
     hits = surviving_defaults(defaults, docs)
     assert not hits, "chart defaults still in the manifest:\n" + "\n".join(f"{w} -> {p}" for w, p in hits)
 
@@ -187,14 +187,14 @@ def test_the_scan_finds_the_chart_defaults(chart_dir, rendered, tmp_path):
                           "coturn.externalIp=192.0.2.1,coturn.frontendHost=192.0.2.1"],
                          capture_output=True, text=True, timeout=120, check=False)
     assert res.returncode == 0, res.stderr
-    found = {w for w, _ in surviving_defaults(defaults, [d for d in yaml.safe_load_all(res.stdout) if d])}
+    found = {w for w, _where in surviving_defaults(defaults, [d for d in yaml.safe_load_all(res.stdout) if d])}
     assert {"postgres.auth.password", "keycloak.auth.adminPassword", "workspaceManager.env.SECRET_KEY",
             "coturn.credential"} <= found, found
 
 
 def test_workspace_manager_reads_the_secret_last(rendered):
     """Kubernetes takes the last env entry of a name: the manager's URLs and SECRET_KEY come from aileron-secrets."""
-    _, docs = rendered
+    docs = rendered[1]
     manager = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-workspace-manager"))
     env = {}
     for entry in manager["spec"]["template"]["spec"]["containers"][0]["env"]:
@@ -217,12 +217,12 @@ def test_keycloak_coturn_and_operator_get_the_site_values(rendered):
             out[entry["name"]] = entry.get("value")
         return dep, out
 
-    _, keycloak = env_of("-keycloak")
+    keycloak = env_of("-keycloak")[1]
     assert keycloak["KC_DB_URL"].startswith("jdbc:postgresql://10.20.0.41:5432/keycloak?")
     operator_dep, operator = env_of("-workspace-operator")
     assert "@10.20.0.41:5432/aileron?sslmode=require" in operator["PLATFORM_DATABASE_URL"]
     assert operator["PLATFORM_REDIS_URL"].startswith("rediss://aileron:")
-    coturn, _ = env_of("-coturn")
+    coturn = env_of("-coturn")[0]
     args = coturn["spec"]["template"]["spec"]["containers"][0]["args"]
     assert "--external-ip=10.20.0.11" in args
     assert f"--user=aileron:{vault['vault_aileron_turn_credential']}" in args
@@ -230,7 +230,7 @@ def test_keycloak_coturn_and_operator_get_the_site_values(rendered):
 
 def test_public_hosts_and_storage(rendered):
     """Hosts under publicRouting.baseDomain (nothing left on aileron.localhost); every PVC on local-path."""
-    _, docs = rendered
+    docs = rendered[1]
     text = yaml.safe_dump_all(docs)
     assert "aileron.localhost" not in text
     ingress = next(d for d in docs if d["kind"] == "Ingress")

@@ -97,11 +97,12 @@ def _run(tmp: Path, redis_tls: bool = True, extra: dict | None = None, *args: st
     play.write_text(yaml.safe_dump([
         {"ansible.builtin.import_playbook": str(REPO / "playbooks" / "platform.yml")},
         {"name": "Test | the Secret objects the role built", "hosts": "k3s_server[0]", "gather_facts": False,
-         "tasks": [{"name": "Test | write them for the assertions", "no_log": True, "ansible.builtin.copy": {
-             "dest": str(out), "mode": "0600", "content": "{{ __platform_secret_objects | to_json }}"}},
-                   {"name": "Test | write the site CA objects for the assertions", "no_log": True,
-                    "ansible.builtin.copy": {"dest": str(tmp / "site-ca.json"), "mode": "0600",
-                                             "content": "{{ __platform_site_ca_objects | to_json }}"}}]},
+         "tasks": [
+             {"name": "Test | write them for the assertions", "no_log": True, "ansible.builtin.copy": {
+                 "dest": str(out), "mode": "0600", "content": "{{ __platform_secret_objects | to_json }}"}},
+             {"name": "Test | write the site CA objects for the assertions", "no_log": True,
+              "ansible.builtin.copy": {"dest": str(tmp / "site-ca.json"), "mode": "0600",
+                                       "content": "{{ __platform_site_ca_objects | to_json }}"}}]},
     ]), encoding="utf-8")
     variables = dict(PLATFORM_VARS, stack_credentials_dir=str(tmp / "credentials"), ansible_become=False,
                      **(extra or {}))

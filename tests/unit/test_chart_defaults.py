@@ -196,7 +196,7 @@ def test_subchart_defaults_under_their_name_or_alias():
         "charts/cache/values.yaml": b"auth:\n  token: cache-default\n",
     }
     got = d.chart_default_values(files, "top-1.0.0")
-    assert [p for p, _ in got] == [(), ("cache",), ("primary",), ("replica",)]
+    assert [p for p, _value in got] == [(), ("cache",), ("primary",), ("replica",)]
     manifest = SECRET_DOC % "pg-default" + SECRET_DOC % "cache-default"
     found = d.surviving_defaults(files, "top-1.0.0", {}, manifest)
     assert [f["path"] for f in found] == ["cache.auth.token", "primary.auth.postgresPassword",

@@ -194,8 +194,8 @@ RULES = [
     ("k3s", {"k3s_release_url": "https://fd00::9/k3s"}, {}, ["k3s_release_url", "IPv6 address without brackets"]),
     ("k3s", {"k3s_start": "maybe"}, {}, ["k3s_start must be a boolean", "'maybe'"]),
     ("k3s", {"k3s_allow_even_servers": None}, {}, ["k3s_allow_even_servers must be a boolean"]),
-    ("k3s", {"k3s_registry_user": "ci"}, {"registry": "reg.site:5000", "registry_host": "reg1",
-                                         "registry_users": [{"name": "onprem"}]},
+    ("k3s", {"k3s_registry_user": "ci"},
+     {"registry": "reg.site:5000", "registry_host": "reg1", "registry_users": [{"name": "onprem"}]},
      ["k3s_registry_user 'ci' is not in registry_users of reg1 (onprem)"]),
     ("k3s", {"k3s_proxy": {"http_proxy": "proxy.site:3128"}}, {}, ["k3s_proxy.http_proxy 'proxy.site:3128'", "no scheme"]),
     ("k3s", {"k3s_proxy": {"https_proxy": "http://fd00::1:3128"}}, {}, ["k3s_proxy.https_proxy", "an IPv6 address without brackets"]),
@@ -222,8 +222,8 @@ RULES = [
     ("nvidia", {"nvidia_toolkit": "enabled"}, {}, ["nvidia_toolkit must be a boolean", "'enabled'"]),
     ("nvidia", {"nvidia_toolkit_version": "latest"}, {}, ["nvidia_toolkit_version must be a Debian package version"]),
     ("nvidia", {"nvidia_device_plugin_image": "NVCR.io/Nvidia/plugin:v1"}, {}, ["nvidia_device_plugin_image must be an image"]),
-    ("nvidia", {"nvidia_debian_mirror": "deb.debian.org/debian"}, {}, ["nvidia_debian_mirror 'deb.debian.org/debian'",
-                                                                      "no scheme"]),
+    ("nvidia", {"nvidia_debian_mirror": "deb.debian.org/debian"}, {},
+     ["nvidia_debian_mirror 'deb.debian.org/debian'", "no scheme"]),
     ("nvidia", {"nvidia_toolkit_repo_key_url": "http://nvidia.github.io/gpgkey"}, {},
      ["nvidia_toolkit_repo_key_url", "has scheme http, expected https://"]),
     ("nvidia", {"nvidia_mok_key": "mok.key", "nvidia_mok_cert": "mok.crt"}, {}, ["nvidia_mok_key ('mok.key')"]),
@@ -521,8 +521,8 @@ def test_booleans_and_good_addresses() -> None:
                        "k3s_node_labels": ["node.kubernetes.io/pool=gpu", "example.com/team=ai"],
                        "k3s_extra_config": {"kube-apiserver-arg": ["--audit-log-maxage=30"]}},
                {"is_first": False, "url": "https://[fd00::1]:6443"}) == []
-    assert run("k3s", {"k3s_registry_user": "onprem"}, {"registry": "reg.site:5000", "registry_host": "reg1",
-                                                       "registry_users": [{"name": "onprem"}]}) == []
+    assert run("k3s", {"k3s_registry_user": "onprem"},
+               {"registry": "reg.site:5000", "registry_host": "reg1", "registry_users": [{"name": "onprem"}]}) == []
     assert run("k3s", {"k3s_registry_user": "ci", "k3s_registry_password": "given-password"},
                {"registry": "reg.site:5000", "registry_host": "reg1", "registry_users": [{"name": "onprem"}]}) == []
     assert run("platform", {"platform_database_host": "fd00::5", "platform_redis_host": "cache.site",

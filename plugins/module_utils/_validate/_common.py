@@ -341,8 +341,8 @@ def label_problem(value):
                 "ending with a letter or digit, or empty)" % label)
     if not is_kubelet_label(key):
         return ("has key '%s' in the kubernetes.io/k8s.io namespace, which the kubelet refuses in --node-labels "
-                "(allowed there: %s/..., %s/..., %s)" % (key, KUBELET_LABEL_NAMESPACES[0], KUBELET_LABEL_NAMESPACES[1],
-                                                        ", ".join(KUBELET_LABELS)))
+                "(allowed there: %s/..., %s/..., %s)"
+                % (key, KUBELET_LABEL_NAMESPACES[0], KUBELET_LABEL_NAMESPACES[1], ", ".join(KUBELET_LABELS)))
     return ""
 
 
