@@ -101,7 +101,7 @@ test:
 	  >$(TEST_RESULTS)/lint.log 2>&1; touch $(TEST_RESULTS)/lint.done) &
 	@echo ">> pytest started beside the Molecule scenarios (log $(TEST_RESULTS)/pytest.log)"
 	@($(SUMMARY) run pytest --junit $(TEST_RESULTS)/pytest.xml --log $(TEST_RESULTS)/pytest.log -- \
-	  $(MAKE) --no-print-directory unit PYTEST_ARGS="tests --junitxml=$(TEST_RESULTS)/pytest.xml $(CLUSTER_TESTS:%=--ignore=%)" \
+	  $(MAKE) --no-print-directory unit PYTEST_ARGS="tests --durations=30 --junitxml=$(TEST_RESULTS)/pytest.xml $(CLUSTER_TESTS:%=--ignore=%)" \
 	  >$(TEST_RESULTS)/pytest.log 2>&1; touch $(TEST_RESULTS)/pytest.done) &
 	-@$(MAKE) --no-print-directory molecule
 	@until [ -f $(TEST_RESULTS)/pytest.done ] && [ -f $(TEST_RESULTS)/lint.done ]; do sleep 10; done

@@ -3,14 +3,15 @@
 # Molecule scenarios boot as podman containers.
 #
 # Usage: scripts/build-test-images.sh [12|13 ...]     (default: 12 13)
-# Cache: ${ONPREM_CACHE_DIR:-$HOME/.cache/onprem-stack}/debian<N>-rootfs-<revision>.tar
-# Image: localhost/onprem-debian<N>-systemd:latest, labelled onprem.rootfs=<revision>
-#
-# The hosts are throw-away containers: dpkg runs in them with force-unsafe-io (no fsync
-# per unpacked file, as Debian's build chroots do; dpkg(1)), which makes package
-# installs, the largest part of a converge, several times faster on a busy disk. Nothing
-# the roles do depends on it. A change to what goes into the image bumps `revision`, so
-# that cached tarballs and images of an older revision are rebuilt.
+# Cache: ${ONPREM_CACHE_DIR:-$HOME/.cache/onprem-stack}/debian<N>-rootfs.tar
+# Image: localhost/onprem-debian<N>-systemd:latest, labelled onprem.image=<revision>: the
+# tarball imported (localhost/onprem-debian<N>-rootfs) plus one layer of test-host settings:
+#   /etc/dpkg/dpkg.cfg.d/onprem-test-unsafe-io  dpkg runs with force-unsafe-io (no fsync per
+#       unpacked file, as in Debian's build chroots; dpkg(1)): the hosts are throw-away
+#       containers, and package installs, the largest part of a converge, get much faster
+#       on a busy disk. Nothing the roles do depends on it.
+# A change to that layer bumps `revision`; the image is then rebuilt from the cached
+# tarball in seconds (podman build with COPY only: no container is started).
 set -euo pipefail
 revision=r2
 
@@ -25,7 +26,7 @@ for ver in "${@:-12 13}"; do
   for v in ${ver}; do
     [[ -n "${suite[$v]:-}" ]] || { echo "unsupported Debian version '${v}' (expected 12 or 13)" >&2; exit 2; }
     image="localhost/onprem-debian${v}-systemd:latest"
-    tarball="${cache_dir}/debian${v}-rootfs-${revision}.tar"
+    tarball="${cache_dir}/debian${v}-rootfs.tar"
     if [[ ! -s "${tarball}" ]]; then
       root="$(mktemp -d "${cache_dir}/rootfs-${v}.XXXXXX")"
       echo ">> debootstrap ${suite[$v]} into ${root}"
@@ -35,18 +36,25 @@ for ver in "${@:-12 13}"; do
       chroot "${root}" systemctl mask getty@tty1.service serial-getty@console.service >/dev/null 2>&1 || true
       : >"${root}/etc/machine-id"
       printf 'deb %s %s main\n' "${mirror}" "${suite[$v]}" >"${root}/etc/apt/sources.list"
-      printf '# onprem.stack test host (scripts/build-test-images.sh): no fsync per unpacked file\nforce-unsafe-io\n' \
-        >"${root}/etc/dpkg/dpkg.cfg.d/onprem-test-unsafe-io"
       rm -f "${root}/var/cache/apt/archives/"*.deb
       tar -C "${root}" -cf "${tarball}.tmp" .
       mv "${tarball}.tmp" "${tarball}"
       rm -rf "${root}"
     fi
-    if [[ "$(podman image inspect --format '{{ index .Labels "onprem.rootfs" }}' "${image}" 2>/dev/null)" != "${revision}" ]]; then
-      echo ">> podman import ${tarball} -> ${image}"
-      podman import --change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL SIGRTMIN+3' \
-        --change "LABEL onprem.rootfs=${revision}" "${tarball}" "${image}" >/dev/null
-      rm -f "${cache_dir}/debian${v}-rootfs.tar"  # revision 1's tarball
+    base="localhost/onprem-debian${v}-rootfs:latest"
+    if ! podman image exists "${base}"; then
+      echo ">> podman import ${tarball} -> ${base}"
+      podman import --change 'CMD ["/sbin/init"]' --change 'STOPSIGNAL SIGRTMIN+3' "${tarball}" "${base}" >/dev/null
+    fi
+    if [[ "$(podman image inspect --format '{{ index .Labels "onprem.image" }}' "${image}" 2>/dev/null)" != "${revision}" ]]; then
+      echo ">> podman build ${image} (${base} + test-host settings, revision ${revision})"
+      ctx="$(mktemp -d)"
+      printf '# onprem.stack test host (scripts/build-test-images.sh): no fsync per unpacked file\nforce-unsafe-io\n' \
+        >"${ctx}/onprem-test-unsafe-io"
+      printf 'FROM %s\nCOPY onprem-test-unsafe-io /etc/dpkg/dpkg.cfg.d/onprem-test-unsafe-io\nLABEL onprem.image=%s\n' \
+        "${base}" "${revision}" >"${ctx}/Containerfile"
+      podman build --quiet --pull=never -t "${image}" -f "${ctx}/Containerfile" "${ctx}" >/dev/null
+      rm -rf "${ctx}"
     fi
     echo "ok: ${image}"
   done
