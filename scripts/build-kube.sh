@@ -74,7 +74,7 @@ if [ -f "${out}/build.json" ]; then
   exit 0
 fi
 if ! command -v go >/dev/null; then
-  echo "build-kube: no go command (Go 1.22 or newer from the distribution or go.dev is needed to build Kubernetes ${KUBE_VERSION})" >&2
+  echo "build-kube: no go command (Go 1.26 or newer is needed to build Kubernetes ${KUBE_VERSION}; its go.mod names the minimum)" >&2
   exit 2
 fi
 
