@@ -20,7 +20,9 @@ import json
 import pytest
 
 from ansible_collections.onprem.stack.plugins.modules import helm_release
-from test_helm_release import NS, mem, version_server  # noqa: F401  # pylint: disable=unused-import  (fixtures)
+# fixtures, used by name as test arguments
+# pylint: disable-next=unused-import
+from test_helm_release import NS, mem, version_server  # noqa: F401
 
 SECRET_CHART = {
     "Chart.yaml": "apiVersion: v2\nname: secret-defaults\nversion: 0.1.0\nappVersion: \"1.0\"\n",
