@@ -40,7 +40,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.onprem.stack.plugins.module_utils._validate import _common
+from ansible_collections.onprem.stack.plugins.module_utils._validate import _net as net
 
 
 def cidr_overlaps(networks):
@@ -53,8 +53,8 @@ def cidr_overlaps(networks):
     """
     if not isinstance(networks, dict):
         raise AnsibleFilterError("cidr_overlaps: expected a dict of name to network, got %r" % (networks,))
-    # One rule for the filter and the validators (plugins/module_utils/_validate/_common.py).
-    found = _common.cidr_overlaps(networks)
+    # One rule for the filter and the validators (plugins/module_utils/_validate/_net.py).
+    found = net.cidr_overlaps(networks)
     for problem in found:
         if problem.endswith("which is not a CIDR network or IP address"):
             raise AnsibleFilterError("cidr_overlaps: %s" % problem)

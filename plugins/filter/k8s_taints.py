@@ -46,7 +46,7 @@ _value:
 
 from ansible.errors import AnsibleFilterError
 
-from ansible_collections.onprem.stack.plugins.module_utils._validate._common import (
+from ansible_collections.onprem.stack.plugins.module_utils._validate._kube import (
     TAINT_EFFECTS as EFFECTS, is_label_value, is_qualified_name)
 
 

@@ -12,7 +12,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-from ansible_collections.onprem.stack.plugins.module_utils._validate import _common
+from ansible_collections.onprem.stack.plugins.module_utils._validate import _net as net
 
 DOCUMENTATION = r"""
 name: cidr
@@ -43,14 +43,14 @@ _value:
 def cidr(value):
     """Return True when value (str) is ``address/prefix`` with a valid IPv4/IPv6 address and prefix.
 
-    Never raises: non-strings and malformed text give False (``_validate._common.is_cidr``).
+    Never raises: non-strings and malformed text give False (``_validate._net.is_cidr``).
     """
-    return _common.is_cidr(value)
+    return net.is_cidr(value)
 
 
 def ip_address(value):
-    """Return True when value (str) is one IPv4 or IPv6 address (no prefix). Never raises (``_common.is_ip_address``)."""
-    return _common.is_ip_address(value)
+    """Return True when value (str) is one IPv4 or IPv6 address (no prefix). Never raises (``_validate._net.is_ip_address``)."""
+    return net.is_ip_address(value)
 
 
 class TestModule(object):

@@ -13,6 +13,8 @@ import yaml
 
 from ansible_collections.onprem.stack.plugins.filter.role_problems import VALIDATORS, role_problems
 from ansible_collections.onprem.stack.plugins.module_utils._validate import _common as c
+from ansible_collections.onprem.stack.plugins.module_utils._validate import _kube as kube
+from ansible_collections.onprem.stack.plugins.module_utils._validate import _net as net
 from ansible_collections.onprem.stack.plugins.module_utils._validate import redis
 
 REPO = Path(__file__).resolve().parents[2]
@@ -418,7 +420,7 @@ def test_dns1123(value, label, subdomain) -> None:
     ("Example.com/a:NoSchedule", None), ("a=" + "v" * 64 + ":NoSchedule", None), (":NoSchedule", None),
 ])
 def test_parse_taint(value, want) -> None:
-    assert c.parse_k8s_taint(value) == want
+    assert kube.parse_k8s_taint(value) == want
 
 
 @pytest.mark.parametrize("value,want", [
@@ -429,7 +431,7 @@ def test_parse_taint(value, want) -> None:
     ("a=" + "b" * 64, None), ("a_=b", None), ("=b", None), ("a=b.", None),
 ])
 def test_parse_label(value, want) -> None:
-    assert c.parse_k8s_label(value) == want
+    assert kube.parse_k8s_label(value) == want
 
 
 @pytest.mark.parametrize("value,units,want", [
@@ -445,8 +447,8 @@ def test_is_size(value, units, want) -> None:
     ("10.0.256.0/24", False, False), ("10.0.0.0/33", False, False), (None, False, False),
 ])
 def test_networks(value, cidr, address) -> None:
-    assert c.is_cidr(value) is cidr
-    assert c.is_ip_address(value) is address
+    assert net.is_cidr(value) is cidr
+    assert net.is_ip_address(value) is address
 
 
 @pytest.mark.parametrize("value,want", [(1, True), ("65535", True), (0, False), (65536, False), ("80a", False),
@@ -463,8 +465,8 @@ def test_is_port(value, want) -> None:
     ("https://a:0", False, False), ("https://a:6443/x", False, False),
 ])
 def test_addresses(value, host_port, server_url) -> None:
-    assert c.is_host_port(value) is host_port
-    assert c.is_https_server_url(value) is server_url
+    assert net.is_host_port(value) is host_port
+    assert net.is_https_server_url(value) is server_url
 
 
 def test_helpers() -> None:
@@ -487,7 +489,7 @@ def test_helpers() -> None:
 ])
 def test_server_url_messages(value, words) -> None:
     """An IPv6 server URL passes bracketed and is refused bare, with a message that says so."""
-    problem = c.https_server_url_problem(value)
+    problem = net.https_server_url_problem(value)
     assert (problem == "") is (not words)
     assert all(w in problem for w in words), problem
 
@@ -498,7 +500,7 @@ def test_server_url_messages(value, words) -> None:
     ("10.0.0.1", True, ""), ("db_1", False, "is not a host name or IP address"), ("", False, "is empty"),
 ])
 def test_host_problem(value, brackets, want) -> None:
-    assert c.host_problem(value, brackets) == want or (want and c.host_problem(value, brackets).startswith(want))
+    assert net.host_problem(value, brackets) == want or (want and net.host_problem(value, brackets).startswith(want))
 
 
 @pytest.mark.parametrize("value,ok", [
@@ -509,7 +511,7 @@ def test_host_problem(value, brackets, want) -> None:
 ])
 def test_component_arg(value, ok) -> None:
     """k3s passes [--]name[+|-][=value] on as --name=value (k3s-io/k3s pkg/util/args.go GetArgs)."""
-    assert (c.component_arg_problem(value) == "") is ok
+    assert (kube.component_arg_problem(value) == "") is ok
 
 
 def test_booleans_and_good_addresses() -> None:

@@ -16,6 +16,9 @@ __metaclass__ = type
 import re
 
 from ansible_collections.onprem.stack.plugins.module_utils._validate import _common as c
+from ansible_collections.onprem.stack.plugins.module_utils._validate import _kube as kube
+from ansible_collections.onprem.stack.plugins.module_utils._validate import _net as net
+from ansible_collections.onprem.stack.plugins.module_utils._validate import _k3s_proxy as proxy
 
 ARCHES = ("amd64", "arm64", "arm")
 SOURCES = ("", "bundle", "artifacts", "release")
@@ -23,24 +26,13 @@ SOURCES = ("", "bundle", "artifacts", "release")
 DEFAULT_CLUSTER_CIDR = "10.42.0.0/16"
 DEFAULT_SERVICE_CIDR = "10.43.0.0/16"
 _TOKEN_RE = re.compile(r"^[!-~]+$")
-# HTTP proxy of the k3s units (the environment file k3s reads: docs.k3s.io/advanced,
-# "Configuring an HTTP proxy"). k3s, containerd and the kubelet are Go programs: the URLs
-# are read by golang.org/x/net/http/httpproxy (FromEnvironment, parseProxy) and used by
-# net/http's Transport, which dials http, https, socks5 and socks5h proxies.
-SRC_PROXY = ("k3s HTTP proxy (docs.k3s.io/advanced, Configuring an HTTP proxy); Go's proxy URLs and NO_PROXY "
-             "(pkg.go.dev/golang.org/x/net/http/httpproxy)")
-SRC_URL_RELEASES = c.SRC_K3S_RELEASES + "; " + c.SRC_URL
-PROXY_KEYS = ("http_proxy", "https_proxy", "no_proxy")
-PROXY_SCHEMES = ("http", "https", "socks5", "socks5h")
-_PROXY_URL_RE = re.compile(r"^(?P<scheme>[A-Za-z][A-Za-z0-9+.-]*)://(?:(?P<userinfo>[^@/?#\s]*)@)?"
-                           r"(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]*)(?::(?P<port>[0-9]*))?(?P<path>[^\s]*)$")
-_NO_PROXY_HOST_RE = re.compile(r"^\.?[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]*[A-Za-z0-9])?)*$")
+SRC_URL_RELEASES = c.SRC_K3S_RELEASES + "; " + net.SRC_URL
 
 
 def _san_problem(value):
     """What is wrong (str) with a tls-san entry ('' when none): a DNS name (a leading ``*.``
     allowed) or an IP address, written bare, as the API server certificate's SANs take them."""
-    if isinstance(value, str) and (c.is_ip_address(value) or c.is_dns_name(value)):
+    if isinstance(value, str) and (net.is_ip_address(value) or c.is_dns_name(value)):
         return ""
     return "is not a DNS name or IP address (no scheme, port or brackets)"
 
@@ -48,16 +40,16 @@ def _san_problem(value):
 def _mirror_problem(value):
     """What is wrong (str) with a mirrored registry name ('' when none): host[:port] as
     registries.yaml's mirrors keys take it."""
-    return "" if c.is_host_port(value) else "is not host[:port]"
+    return "" if net.is_host_port(value) else "is not host[:port]"
 
 
 # (variable, problem of one entry ('' when none), expected form, source); each bad entry is named.
 LIST_RULES = (
-    ("k3s_node_labels", c.label_problem, "key=value", c.SRC_KUBELET_LABELS),
-    ("k3s_gpu_node_labels", c.label_problem, "key=value", c.SRC_KUBELET_LABELS),
-    ("k3s_node_taints", c.taint_problem, "key[=value]:NoSchedule|PreferNoSchedule|NoExecute", c.SRC_K8S_TAINTS),
-    ("k3s_gpu_node_taints", c.taint_problem, "key[=value]:NoSchedule|PreferNoSchedule|NoExecute", c.SRC_K8S_TAINTS),
-    ("k3s_kubelet_args", c.component_arg_problem, "[--]name=value (a kubelet flag)", c.SRC_K3S_ARGS),
+    ("k3s_node_labels", kube.label_problem, "key=value", kube.SRC_KUBELET_LABELS),
+    ("k3s_gpu_node_labels", kube.label_problem, "key=value", kube.SRC_KUBELET_LABELS),
+    ("k3s_node_taints", kube.taint_problem, "key[=value]:NoSchedule|PreferNoSchedule|NoExecute", c.SRC_K8S_TAINTS),
+    ("k3s_gpu_node_taints", kube.taint_problem, "key[=value]:NoSchedule|PreferNoSchedule|NoExecute", c.SRC_K8S_TAINTS),
+    ("k3s_kubelet_args", kube.component_arg_problem, "[--]name=value (a kubelet flag)", kube.SRC_K3S_ARGS),
     ("k3s_tls_san", _san_problem, "host names or addresses", c.SRC_K3S_SERVER),
     ("k3s_registry_mirrored", _mirror_problem, "registry host[:port] names", c.SRC_K3S_REGISTRIES),
 )
@@ -142,13 +134,13 @@ def rule_server_url(params, context):
                           "%s would join a k3s cluster but has no server to join: group k3s_server has %d hosts and the "
                           "server URL is '%s'. A node must never start without one (it would form a cluster of its "
                           "own)." % (context.get("host"), len(_servers(context)), url), c.SRC_K3S_AGENT)]
-    problem = c.https_server_url_problem(url)
+    problem = net.https_server_url_problem(url)
     if not problem:
         return []
     return [c.Problem("k3s_server_url",
                       "%s would join the k3s cluster at '%s', which k3s' --server does not take: the URL %s (k3s_server_url, "
                       "default https://<first k3s_server>:<k3s_api_port>; an IPv6 address in brackets: "
-                      "https://[fd00::1]:6443)." % (context.get("host"), url, problem), c.SRC_K3S_AGENT + "; " + c.SRC_URL)]
+                      "https://[fd00::1]:6443)." % (context.get("host"), url, problem), c.SRC_K3S_AGENT + "; " + net.SRC_URL)]
 
 
 def rule_api_port(params, context):
@@ -167,20 +159,20 @@ def rule_addresses(params, context):
     if node_ip not in ("", None):
         parts = [p.strip() for p in c.text(node_ip).split(",")]
         families = [":" in p for p in parts]
-        if not isinstance(node_ip, str) or not all(c.is_ip_address(p) for p in parts) or len(set(families)) != len(parts):
+        if not isinstance(node_ip, str) or not all(net.is_ip_address(p) for p in parts) or len(set(families)) != len(parts):
             found.append(c.Problem("k3s_node_ip", "k3s_node_ip of %s must be an IP address, or an IPv4 and an IPv6 "
                                    "address separated by a comma (dual-stack), without prefix or brackets (is '%s')."
                                    % (context.get("host"), c.text(node_ip)), c.SRC_K3S_AGENT))
     endpoint = params.get("k3s_api_endpoint", "")
     if endpoint not in ("", None):
-        problem = c.host_problem(endpoint)
+        problem = net.host_problem(endpoint)
         if problem:
             found.append(c.Problem("k3s_api_endpoint", "k3s_api_endpoint '%s' %s: expected the API's host name or "
                                    "address alone (the port is k3s_api_port; an IPv6 address without brackets)."
-                                   % (c.text(endpoint), problem), c.SRC_K3S_SERVER + "; " + c.SRC_URL))
+                                   % (c.text(endpoint), problem), c.SRC_K3S_SERVER + "; " + net.SRC_URL))
     release_url = params.get("k3s_release_url")
     if release_url is not None and (not isinstance(release_url, str) or "{{" not in release_url):
-        problem = c.url_problem(release_url, schemes=("https", "http"))
+        problem = net.url_problem(release_url, schemes=("https", "http"))
         if problem:
             found.append(c.Problem("k3s_release_url", "k3s_release_url '%s' %s." % (c.text(release_url), problem),
                                    SRC_URL_RELEASES))
@@ -210,7 +202,7 @@ def rule_cluster_config(params, context):
             "service-cidr": config.get("service-cidr", DEFAULT_SERVICE_CIDR)}
     if c.text(params.get("k3s_node_ip")):
         nets["k3s_node_ip of %s" % context.get("host")] = params["k3s_node_ip"]
-    overlaps = c.cidr_overlaps(nets)
+    overlaps = net.cidr_overlaps(nets)
     if overlaps:
         found.append(c.Problem("k3s_cluster_config",
                                "k3s_cluster_config: CIDR conflict: %s (cluster-cidr, service-cidr and the node "
@@ -257,10 +249,10 @@ def rule_extra_config(params, context):
                                % (where, ", ".join(own)), c.SRC_ROLE.format(role="k3s")))
     for key in [k for k in config if c.text(k).endswith("-arg") and k not in managed]:
         values = config[key] if c.is_list(config[key]) else [config[key]]
-        bad = ["'%s' %s" % (c.text(v), c.component_arg_problem(v)) for v in values if c.component_arg_problem(v)]
+        bad = ["'%s' %s" % (c.text(v), kube.component_arg_problem(v)) for v in values if kube.component_arg_problem(v)]
         if bad:
             found.append(c.Problem("k3s_extra_config", "%s: %s: %s (each item [--]name=value, one flag per item)."
-                                   % (where, c.text(key), "; ".join(bad)), c.SRC_K3S_ARGS))
+                                   % (where, c.text(key), "; ".join(bad)), kube.SRC_K3S_ARGS))
     return found
 
 
@@ -287,7 +279,7 @@ def rule_node_lists(params, context):
 def rule_registry(params, context):
     """The site registry address (k3s_registry_address or the registry host) is host[:port]."""
     registry = c.text(context.get("registry"))
-    if not registry or c.is_host_port(registry):
+    if not registry or net.is_host_port(registry):
         return []
     return [c.Problem("k3s_registry_address", "k3s_registry_address must be host[:port] (is '%s')." % registry,
                       c.SRC_K3S_REGISTRIES)]
@@ -308,95 +300,9 @@ def rule_registry_user(params, context):
                       % (user, context.get("registry_host"), ", ".join(names)), c.SRC_ROLE.format(role="registry"))]
 
 
-def redact_url(value):
-    """``value`` (str) with the password of its user information replaced by ``***``
-    (``http://bob:***@proxy:3128``), so that a problem never prints a proxy credential."""
-    return re.sub(r"^([A-Za-z][A-Za-z0-9+.-]*://[^:@/]*):[^@/]*@", r"\1:***@", c.text(value))
-
-
-def proxy_url_problem(value):
-    """What is wrong (str) with a proxy URL, or '' when Go's HTTP client uses it as given.
-
-    :param value: the URL (str): ``scheme://[user[:password]@]host[:port][/]`` with scheme
-        http, https, socks5 or socks5h (golang.org/x/net/http/httpproxy parseProxy; a value
-        without a scheme is taken as http:// by Go but refused here so the scheme is explicit).
-    """
-    if not isinstance(value, str):
-        return "is a %s, expected a str URL" % c.type_name(value)
-    authority = value.partition("://")[2].split("/", 1)[0].rpartition("@")[2]
-    if authority.count(":") > 1 and not authority.startswith("["):
-        return ("has host '%s', an IPv6 address without brackets; write scheme://[address]:port (RFC 3986 section "
-                "3.2.2)" % authority)
-    match = _PROXY_URL_RE.match(value)
-    if not match:
-        return "is not scheme://[user:password@]host[:port] (no scheme, or spaces)"
-    if match.group("scheme").lower() not in PROXY_SCHEMES:
-        return "has scheme %s; Go's HTTP client takes http, https, socks5 or socks5h" % match.group("scheme")
-    host = match.group("host")
-    if not host or not (c.is_ip_address(host.strip("[]")) or _NO_PROXY_HOST_RE.match(host)):
-        return "has no valid host"
-    if match.group("port") is not None and not c.is_port(match.group("port")):
-        return "has port '%s', expected 1-65535" % match.group("port")
-    if match.group("path") not in ("", "/"):
-        return "has a path; a proxy URL has no path"
-    return ""
-
-
-def _is_no_proxy_entry(value):
-    """True when ``value`` (str) is a NO_PROXY entry httpproxy matches: ``*``, an IP address, a
-    CIDR, a host or ``.domain``, each optionally with ``:port`` (IPv6 with a port bracketed)."""
-    if not isinstance(value, str) or not value:
-        return False
-    if value == "*" or c.is_ip_address(value) or c.is_cidr(value):
-        return True
-    bracketed = re.match(r"^\[([0-9A-Fa-f:.]+)\](?::([0-9]+))?$", value)
-    if bracketed:
-        return c.is_ip_address(bracketed.group(1)) and (bracketed.group(2) is None or c.is_port(bracketed.group(2)))
-    with_port = re.match(r"^([^:]+):([0-9]+)$", value)
-    host = with_port.group(1) if with_port else value
-    if with_port and not c.is_port(with_port.group(2)):
-        return False
-    return c.is_ip_address(host) or bool(_NO_PROXY_HOST_RE.match(host))
-
-
-def rule_proxy(params, context):
-    """k3s_proxy is {http_proxy, https_proxy: proxy URLs, no_proxy: list of NO_PROXY entries}; URLs as Go takes them."""
-    proxy = params.get("k3s_proxy")
-    if proxy is None or proxy == {}:
-        return []
-    if not c.is_mapping(proxy):
-        return [c.Problem("k3s_proxy", "k3s_proxy must be a mapping with http_proxy, https_proxy and no_proxy (is a %s)."
-                          % c.type_name(proxy), SRC_PROXY)]
-    found = []
-    unknown = c.unknown_keys(proxy, PROXY_KEYS)
-    if unknown:
-        found.append(c.Problem("k3s_proxy", "k3s_proxy: unknown keys %s (allowed: %s)." % (", ".join(unknown),
-                               ", ".join(PROXY_KEYS)), SRC_PROXY))
-    for key in ("http_proxy", "https_proxy"):
-        value = proxy.get(key)
-        if value in (None, ""):
-            continue
-        problem = proxy_url_problem(value)
-        if problem:
-            found.append(c.Problem("k3s_proxy", "k3s_proxy.%s '%s' %s." % (key, redact_url(value), problem), SRC_PROXY))
-    entries = proxy.get("no_proxy")
-    if entries in (None, ""):
-        return found
-    if not c.is_list(entries):
-        found.append(c.Problem("k3s_proxy", "k3s_proxy.no_proxy must be a list of hosts, .domains, addresses or CIDRs "
-                               "(is a %s: '%s')." % (c.type_name(entries), c.text(entries)), SRC_PROXY))
-        return found
-    bad = [c.text(e) for e in entries if not _is_no_proxy_entry(e)]
-    if bad:
-        found.append(c.Problem("k3s_proxy", "k3s_proxy.no_proxy: %s must each be a host, .domain, IP address, CIDR or "
-                               "*, optionally with :port (one entry per list item, no commas or spaces)."
-                               % ", ".join(bad), SRC_PROXY))
-    return found
-
-
 RULES = (rule_group, rule_release, rule_server_count, rule_tokens, rule_server_url, rule_api_port, rule_addresses,
          rule_booleans, rule_cluster_config, rule_cluster_config_equal, rule_extra_config, rule_node_lists, rule_registry,
-         rule_registry_user, rule_proxy)
+         rule_registry_user, proxy.rule_proxy)
 
 
 def validate(params, context):
@@ -440,22 +346,22 @@ VARIABLE_RULES = {
     "k3s_api_port": ("a TCP port 1-65535 (https-listen-port), not a boolean; preflight: free on servers and not "
                      "another service's port on the host", c.SRC_K3S_SERVER),
     "k3s_server_url": ("https://host[:port][/]: DNS name, IPv4 or [IPv6] host (a bare IPv6 address is named), port "
-                       "1-65535, no path; a server to join exists", c.SRC_K3S_AGENT + "; " + c.SRC_URL),
-    "k3s_api_endpoint": ("a DNS name or IP address written bare (no scheme, port or brackets)", c.SRC_URL),
+                       "1-65535, no path; a server to join exists", c.SRC_K3S_AGENT + "; " + net.SRC_URL),
+    "k3s_api_endpoint": ("a DNS name or IP address written bare (no scheme, port or brackets)", net.SRC_URL),
     "k3s_tls_san": ("a list of DNS names (a leading *. allowed) or IP addresses, bare", c.SRC_K3S_SERVER),
     "k3s_node_ip": ("an IP address, or an IPv4 and an IPv6 address comma-separated (dual-stack node-ip)",
                     c.SRC_K3S_AGENT),
     "k3s_node_labels": ("key=value: qualified-name key, label value (63 characters), no kubernetes.io/k8s.io key "
-                        "but the kubelet's own", c.SRC_KUBELET_LABELS),
+                        "but the kubelet's own", kube.SRC_KUBELET_LABELS),
     "k3s_node_taints": ("key[=value]:Effect: qualified-name key, label value, NoSchedule|PreferNoSchedule|NoExecute",
                         c.SRC_K8S_TAINTS),
-    "k3s_gpu_node_labels": ("as k3s_node_labels", c.SRC_KUBELET_LABELS),
+    "k3s_gpu_node_labels": ("as k3s_node_labels", kube.SRC_KUBELET_LABELS),
     "k3s_gpu_node_taints": ("as k3s_node_taints, not empty (nvidia_node_taints: [] turns GPU taints off)",
                             c.SRC_K8S_TAINTS),
     "k3s_kubelet_args": ("[--]name[+|-][=value] per item (k3s passes --name=value), name lower-case letters, digits, "
-                         "'-', '.'", c.SRC_K3S_ARGS),
+                         "'-', '.'", kube.SRC_K3S_ARGS),
     "k3s_extra_config": ("flags of this node's k3s command (server or agent), none the role writes; *-arg items as "
-                         "k3s_kubelet_args", c.SRC_K3S_SERVER + "; " + c.SRC_K3S_AGENT + "; " + c.SRC_K3S_ARGS),
+                         "k3s_kubelet_args", c.SRC_K3S_SERVER + "; " + c.SRC_K3S_AGENT + "; " + kube.SRC_K3S_ARGS),
     "k3s_registry_address": ("host[:port] (an IPv6 host in brackets)", c.SRC_K3S_REGISTRIES),
     "k3s_registry_mirrored": ("a list of registry host[:port] names", c.SRC_K3S_REGISTRIES),
     "k3s_registry_user": ("one of registry_users of the registry host when k3s_registry_password is empty",
@@ -465,7 +371,7 @@ VARIABLE_RULES = {
     "k3s_disable_default_registry_endpoint": ("a boolean (strict)", c.SRC_ANSIBLE_BOOL),
     "k3s_allow_even_servers": ("a boolean (strict); without it an even server count is refused", c.SRC_K3S_HA),
     "k3s_proxy": ("{http_proxy, https_proxy: http|https|socks5|socks5h://[user:password@]host[:port], no_proxy: list "
-                  "of hosts, .domains, IPs, CIDRs, *}; the password is never printed", SRC_PROXY),
+                  "of hosts, .domains, IPs, CIDRs, *}; the password is never printed", proxy.SRC_PROXY),
     "k3s_ready_timeout": ("seconds > 0", c.SRC_ROLE.format(role="k3s")),
     "k3s_kubeconfig_dest": ("a str (argument spec): any control-node path", c.SRC_ROLE.format(role="k3s")),
 }

@@ -12,6 +12,8 @@ import re
 
 from ansible_collections.onprem.stack.plugins.module_utils._image_ref import ImageRefError, parse_image_ref
 from ansible_collections.onprem.stack.plugins.module_utils._validate import _common as c
+from ansible_collections.onprem.stack.plugins.module_utils._validate import _kube as kube
+from ansible_collections.onprem.stack.plugins.module_utils._validate import _net as net
 
 FLAVOURS = ("proprietary", "open")
 TOOLKIT_SOURCES = ("", "repo", "debs", "bundle")
@@ -86,9 +88,9 @@ def _scalars(p, context):
                                    SRC_IMAGE_REF))
     for var, schemes in URLS:
         value = p.get(var)
-        problem = c.url_problem(value, schemes=schemes) if var in p and "{{" not in c.text(value) else ""
+        problem = net.url_problem(value, schemes=schemes) if var in p and "{{" not in c.text(value) else ""
         if problem:
-            found.append(c.Problem(var, "Bad nvidia input: %s '%s' %s." % (var, c.text(value), problem), c.SRC_URL))
+            found.append(c.Problem(var, "Bad nvidia input: %s '%s' %s." % (var, c.text(value), problem), net.SRC_URL))
     found.extend(c.Problem(var, "Bad nvidia input: %s must be a boolean (true or false), is '%s'."
                            % (var, c.text(p[var])), c.SRC_ANSIBLE_BOOL) for var in c.bool_problems(p, BOOLEANS))
     model_dir = p.get("nvidia_model_dir")
@@ -107,7 +109,7 @@ def _node_taints(p):
         return [c.Problem("nvidia_node_taints", "Bad nvidia input: nvidia_node_taints must be null (the GPU taint rule) "
                           "or a list of taints key[=value]:NoSchedule|PreferNoSchedule|NoExecute, [] for none "
                           "(is a %s: '%s')." % (c.type_name(value), c.text(value)), c.SRC_K8S_TAINTS)]
-    bad = ["'%s' %s" % (c.text(t), c.taint_problem(t)) for t in value if c.taint_problem(t)]
+    bad = ["'%s' %s" % (c.text(t), kube.taint_problem(t)) for t in value if kube.taint_problem(t)]
     if bad:
         return [c.Problem("nvidia_node_taints", "Bad nvidia input: nvidia_node_taints entries must be "
                           "key[=value]:NoSchedule|PreferNoSchedule|NoExecute: %s." % "; ".join(bad), c.SRC_K8S_TAINTS)]
@@ -195,7 +197,7 @@ VARIABLE_RULES = {
     "nvidia_kernel_release": ("empty or a kernel release as uname -r prints it", c.SRC_DEBIAN_KERNEL),
     "nvidia_kernel_headers_packages": _PACKAGES,
     "nvidia_fabricmanager_packages": _PACKAGES,
-    "nvidia_debian_mirror": ("http(s)://host[:port]/path, an IPv6 host in brackets", c.SRC_URL),
+    "nvidia_debian_mirror": ("http(s)://host[:port]/path, an IPv6 host in brackets", net.SRC_URL),
     "nvidia_blacklist_nouveau": _BOOL,
     "nvidia_reboot_allowed": _BOOL,
     "nvidia_reboot_timeout": _SECONDS,
@@ -204,8 +206,8 @@ VARIABLE_RULES = {
     "nvidia_toolkit": _BOOL,
     "nvidia_toolkit_source": ("empty, repo, debs or bundle; not repo with stack_airgap", c.SRC_NVIDIA_TOOLKIT),
     "nvidia_toolkit_version": ("a Debian package version [epoch:]upstream[-revision]", SRC_DEB_VERSION),
-    "nvidia_toolkit_repo_url": ("http(s)://host[:port]/path, an IPv6 host in brackets", c.SRC_URL),
-    "nvidia_toolkit_repo_key_url": ("https://host[:port]/path", c.SRC_URL),
+    "nvidia_toolkit_repo_url": ("http(s)://host[:port]/path, an IPv6 host in brackets", net.SRC_URL),
+    "nvidia_toolkit_repo_key_url": ("https://host[:port]/path", net.SRC_URL),
     "nvidia_toolkit_debs_dir": ("a directory on the control node when the source in effect is debs",
                                 c.SRC_NVIDIA_TOOLKIT),
     "nvidia_node_taints": ("null (the rule of docs/gpu.md) or a list of key[=value]:Effect taints, [] for none",

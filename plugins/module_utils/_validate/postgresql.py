@@ -19,6 +19,7 @@ except ImportError:  # pragma: no cover - PyYAML comes with ansible-core on the 
     HAS_YAML = False
 
 from ansible_collections.onprem.stack.plugins.module_utils._validate import _common as c
+from ansible_collections.onprem.stack.plugins.module_utils._validate import _net as net
 
 UNSAFE_NETWORK_METHODS = ("trust", "password", "md5")
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
@@ -95,7 +96,7 @@ def validate(params, context):
                               c.text(rule.get("users", "all")), address or "<no address>", c.text(rule.get("method")),
                               ", ".join(UNSAFE_NETWORK_METHODS)),
                           c.SRC_PG_HBA))
-        if address not in ("all", "samehost", "samenet") and not c.is_cidr(address):
+        if address not in ("all", "samehost", "samenet") and not net.is_cidr(address):
             add(c.Problem("postgresql_hba_rules[%d].address" % idx,
                           "postgresql_hba_rules[%d]: address '%s' is not a CIDR network with valid octets and prefix "
                           "length (such as 10.0.0.0/8 or fd00::/8), nor all/samehost/samenet." % (idx, address),
@@ -103,7 +104,7 @@ def validate(params, context):
 
     cidrs = p.get("postgresql_client_cidrs") or []
     for cidr in cidrs:
-        if not c.is_cidr(cidr):
+        if not net.is_cidr(cidr):
             add(c.Problem("postgresql_client_cidrs",
                           "postgresql_client_cidrs: '%s' is not a CIDR network with valid octets and prefix length, "
                           "such as 10.0.0.0/8." % c.text(cidr), c.SRC_CIDR))

@@ -12,6 +12,7 @@ import os
 import re
 
 from ansible_collections.onprem.stack.plugins.module_utils._validate import _common as c
+from ansible_collections.onprem.stack.plugins.module_utils._validate import _net as net
 
 SUPPORTED = {"Debian": ("12", "13"), "Ubuntu": ("22.04", "24.04")}
 LOOPBACK = ("127.0.0.1", "::1")
@@ -90,7 +91,7 @@ def validate(params, context):
     binds = [c.text(b) for b in p.get("redis_bind") or []]
     for bind in binds:
         address = bind[1:] if bind.startswith("-") else bind
-        if address != "*" and not c.is_ip_address(address):
+        if address != "*" and not net.is_ip_address(address):
             add(c.Problem("redis_bind", "redis_bind: '%s' is not an IPv4/IPv6 address (optionally prefixed with - or *)."
                           % bind, c.SRC_REDIS_CONF))
     beyond = [b for b in binds if (b[1:] if b.startswith("-") else b) not in LOOPBACK]
