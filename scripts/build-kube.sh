@@ -85,8 +85,10 @@ trap 'rm -rf "${work}"' EXIT
 mkdir -p "${out}.partial/bin"
 
 step "reading k8s.io/kubernetes@${KUBE_VERSION}'s go.mod from the module proxy"
-gomod="$(cd "${work}" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@${KUBE_VERSION}" \
-  | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("GoMod") or sys.exit(d.get("Error", "no GoMod")))')"
+# One `go mod download -json`: the path of its go.mod and, where the proxy records it, the commit.
+read -r gomod commit < <(cd "${work}" && GOFLAGS=-mod=mod go mod download -json "k8s.io/kubernetes@${KUBE_VERSION}" \
+  | python3 -c 'import json,sys; d=json.load(sys.stdin); print(d.get("GoMod") or sys.exit(d.get("Error", "no GoMod")), d.get("Origin", {}).get("Hash", ""))')
+[ -n "${gomod}" ] || { echo "build-kube: the module proxy gave no go.mod of k8s.io/kubernetes@${KUBE_VERSION}" >&2; exit 1; }
 
 # The wrapper module: the same go line (so the same GODEBUG defaults), each replace
 # directive of k8s.io/kubernetes with ./staging/src/<path> turned into <path> at the
@@ -119,8 +121,6 @@ print("replace (\n" + "\n".join(replaces) + "\n)")
 PY
 step "wrapper module: $(grep -c '=>' "${work}/go.mod") replace directives derived from that go.mod"
 
-commit="$(python3 -c 'import json,sys; print(json.load(sys.stdin).get("Origin", {}).get("Hash", ""))' \
-  < <(cd "${work}" && go mod download -json "k8s.io/kubernetes@${KUBE_VERSION}") || true)"
 [[ "${KUBE_VERSION}" =~ ^v([0-9]+)\.([0-9]+)\. ]]
 ldflags="-s -w"
 for pkg in k8s.io/component-base/version k8s.io/client-go/pkg/version; do
