@@ -9,8 +9,12 @@ example was written for the chart at commit c68b81492215cfea6a5658ee7bf6dfd4b926
 The release values are taken from examples/aileron/group_vars/all/platform.yml and
 rendered with ``helm template`` (helm 3 ``helm`` and helm 4 ``helm4``, each where
 installed) as the platform role passes them: release name and namespace of the
-entry, its ``values`` as one values file. The vault variables they name are stood in
-for by random strings.
+entry, the values without their credential references, then the resolved references
+as a second values file (module_utils/_value_refs.py splits and joins them, as for
+helm_release's secret_values_files). A reference resolves to a random string
+(``database_password``, ``credential``: one per user or credential file) or to a URL
+with that password in the form the platform role builds (``database_url``,
+``redis_url``, the example's db-1 address); no reference is left unresolved.
 
 The chart's default secrets are read from its own values.yaml: every string leaf
 under a key whose name has a secret word (password, secret, token, key, credential),
@@ -35,13 +39,16 @@ import secrets
 import subprocess
 from pathlib import Path
 
-import jinja2
 import pytest
 import yaml
+from ansible_collections.onprem.stack.plugins.module_utils._value_refs import (
+    find_references, resolved_tree, without_references)
 from skips import skip_missing_tool, skip_not_provided, tool_path
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "examples" / "aileron" / "group_vars" / "all" / "platform.yml"
+# The example's first postgres / redis host (hosts.yml: db-1), its ports and redis_tls_enabled.
+DB_ADDRESS, REDIS_SCHEME = "10.20.0.41", "rediss"
 SECRET_WORDS = ("password", "passwd", "secret", "token", "key", "credential", "credentials")
 # Names of objects, not secret values: secretKeyRef, existingSecret, secretName.
 NAMING_WORDS = ("name", "ref", "existing", "file", "path")
@@ -130,16 +137,35 @@ def _release():
     return next(r for r in yaml.safe_load(EXAMPLE.read_text())["platform_releases"] if r["name"] == "aileron")
 
 
-def _resolve(tree, variables):
-    """The values with every Jinja string rendered against ``variables`` (as Ansible templates them)."""
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined)
-    if isinstance(tree, dict):
-        return {k: _resolve(v, variables) for k, v in tree.items()}
-    if isinstance(tree, list):
-        return [_resolve(v, variables) for v in tree]
-    if isinstance(tree, str) and "{{" in tree:
-        return env.from_string(tree).render(**variables)
-    return tree
+def _resolve(ref, passwords):
+    """A stand-in for a reference's value (``ref``: its ``from`` mapping). ``passwords``
+    ({(kind, name): str}) keeps one random password per database user, Redis user and
+    credential file, so that a URL carries the same password as the plain reference."""
+    def password(kind, name):
+        return passwords.setdefault((kind, name), secrets.token_urlsafe(24))
+    (kind, arg), = [(k, v) for k, v in ref.items() if k not in ("length", "chars")]
+    if kind == "credential":
+        return password(kind, arg)
+    if kind == "database_password":
+        return password("postgresql", arg["user"])
+    if kind == "database_url":
+        return (f"postgresql://{arg['user']}:{password('postgresql', arg['user'])}@{DB_ADDRESS}:5432/"
+                f"{arg['database']}?sslmode={arg.get('sslmode', 'require')}")
+    if kind == "redis_url":
+        return f"{REDIS_SCHEME}://{arg['user']}:{password('redis', arg['user'])}@{DB_ADDRESS}:6379/{arg.get('db', 0)}"
+    raise AssertionError(f"no stand-in for the reference kind {kind}")
+
+
+def release_values_files(release, directory):
+    """(values file, secret values file, {(kind, name): password}) of a release, as the platform role
+    passes them to helm: the values without references, then the resolved references."""
+    refs, in_lists = find_references(release["values"])
+    assert not in_lists, in_lists
+    passwords = {}
+    plain, secret = directory / "values.json", directory / "secret-values.json"
+    plain.write_text(json.dumps(without_references(release["values"])))
+    secret.write_text(json.dumps(resolved_tree(refs, [_resolve(r["from"], passwords) for r in refs])))
+    return plain, secret, passwords
 
 
 @pytest.fixture(scope="module")
@@ -156,20 +182,35 @@ def chart_dir():
 
 @pytest.fixture(params=["helm", "helm4"])
 def rendered(request, chart_dir, tmp_path):
-    """(stand-in vault values, manifest documents) of the example rendered by helm 3 or helm 4."""
+    """({(kind, name): stand-in password}, manifest documents) of the example rendered by helm 3 or helm 4."""
     binary = tool_path(request.param)
     if not binary:
         skip_missing_tool(request.param, "scripts/install-helm.sh")
     release = _release()
-    vault = {name: secrets.token_urlsafe(24) for name in
-             ("vault_aileron_db_password", "vault_aileron_redis_password",
-              "vault_aileron_keycloak_admin_password", "vault_aileron_turn_credential")}
-    values = tmp_path / "values.json"
-    values.write_text(json.dumps(_resolve(release["values"], vault)))
+    plain, secret, passwords = release_values_files(release, tmp_path)
     res = subprocess.run([binary, "template", release["name"], str(chart_dir), "--namespace", release["namespace"],
-                          "-f", str(values)], capture_output=True, text=True, timeout=120, check=False)
+                          "-f", str(plain), "-f", str(secret)], capture_output=True, text=True, timeout=120,
+                         check=False)
     assert res.returncode == 0, res.stderr
-    return vault, [d for d in yaml.safe_load_all(res.stdout) if d]
+    return passwords, [d for d in yaml.safe_load_all(res.stdout) if d]
+
+
+def test_every_reference_has_a_stand_in(tmp_path):
+    """The stand-ins cover every reference of the example's values (runs without the chart)."""
+    release = _release()
+    refs = find_references(release["values"])[0]
+    assert {".".join(r["path"]) for r in refs} == {
+        "postgres.auth.password", "workspaceOperator.env.PLATFORM_DATABASE_URL",
+        "workspaceOperator.env.PLATFORM_REDIS_URL", "keycloak.auth.adminPassword", "coturn.credential"}
+    plain, secret, passwords = release_values_files(release, tmp_path)
+    assert "{{" not in plain.read_text()
+    assert find_references(json.loads(plain.read_text())) == ([], [])
+    resolved = json.loads(secret.read_text())
+    assert find_references(resolved) == ([], [])
+    assert all(isinstance(v, str) and v for _path, v in _leaves(resolved)), resolved.keys()
+    assert set(passwords) == {("postgresql", "aileron"), ("redis", "aileron"),
+                              ("credential", "site/platform/aileron-keycloak-admin"),
+                              ("credential", "site/platform/aileron-turn")}
 
 
 def test_no_chart_default_secret_survives(chart_dir, rendered):
@@ -204,11 +245,13 @@ def test_workspace_manager_reads_the_secret_last(rendered):
 
 
 def test_keycloak_coturn_and_operator_get_the_site_values(rendered):
-    vault, docs = rendered
+    passwords, docs = rendered
+    db_password = passwords[("postgresql", "aileron")]
     by_name = {(d["kind"], d["metadata"]["name"]): d for d in docs}
     chart_secret = next(d for (k, n), d in by_name.items() if k == "Secret" and n.endswith("-secrets"))
-    assert chart_secret["stringData"]["keycloak-admin-password"] == vault["vault_aileron_keycloak_admin_password"]
-    assert chart_secret["stringData"]["postgres-password"] == vault["vault_aileron_db_password"]
+    assert chart_secret["stringData"]["keycloak-admin-password"] == \
+        passwords[("credential", "site/platform/aileron-keycloak-admin")]
+    assert chart_secret["stringData"]["postgres-password"] == db_password
 
     def env_of(suffix):
         dep = next(d for (k, n), d in by_name.items() if k == "Deployment" and n.endswith(suffix))
@@ -220,12 +263,13 @@ def test_keycloak_coturn_and_operator_get_the_site_values(rendered):
     keycloak = env_of("-keycloak")[1]
     assert keycloak["KC_DB_URL"].startswith("jdbc:postgresql://10.20.0.41:5432/keycloak?")
     operator_dep, operator = env_of("-workspace-operator")
-    assert "@10.20.0.41:5432/aileron?sslmode=require" in operator["PLATFORM_DATABASE_URL"]
-    assert operator["PLATFORM_REDIS_URL"].startswith("rediss://aileron:")
+    assert operator["PLATFORM_DATABASE_URL"] == \
+        f"postgresql://aileron:{db_password}@10.20.0.41:5432/aileron?sslmode=require"
+    assert operator["PLATFORM_REDIS_URL"] == f"rediss://aileron:{passwords[('redis', 'aileron')]}@10.20.0.41:6379/0"
     coturn = env_of("-coturn")[0]
     args = coturn["spec"]["template"]["spec"]["containers"][0]["args"]
     assert "--external-ip=10.20.0.11" in args
-    assert f"--user=aileron:{vault['vault_aileron_turn_credential']}" in args
+    assert f"--user=aileron:{passwords[('credential', 'site/platform/aileron-turn')]}" in args
 
 
 def test_public_hosts_and_storage(rendered):

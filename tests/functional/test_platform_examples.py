@@ -25,9 +25,7 @@ REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
 EXAMPLES = ["align", "alexandria", "aileron"]
 # What a site keeps in its vault (group_vars/all/vault.yml) for the examples.
-VAULT = {"vault_alexandria_okta_client_secret": "stand-in-okta-secret",
-         "vault_aileron_db_password": "stand-in-db-password", "vault_aileron_redis_password": "stand-in-redis",
-         "vault_aileron_keycloak_admin_password": "stand-in-keycloak", "vault_aileron_turn_credential": "stand-in-turn"}
+VAULT = {"vault_alexandria_okta_client_secret": "stand-in-okta-secret"}
 # The groups each product needs (../shared/products: Alexandria keeps SQLite on a PVC).
 GROUPS = {"align": {"k3s_server", "k3s_agent", "gpu", "postgres", "redis", "registry"},
           "alexandria": {"k3s_server", "registry"},

@@ -189,7 +189,5 @@ def test_good_inventory_has_no_problem(good: str, tmp_path: Path) -> None:
     if good.startswith("examples/"):
         _stand_in_charts(inventory)
     extra = {"stack_credentials_dir": str(tmp_path / "credentials"),
-             "vault_alexandria_okta_client_secret": "stand-in-okta-secret",
-             "vault_aileron_db_password": "stand-in-db-password", "vault_aileron_redis_password": "stand-in-redis",
-             "vault_aileron_keycloak_admin_password": "stand-in-keycloak", "vault_aileron_turn_credential": "stand-in-turn"}
+             "vault_alexandria_okta_client_secret": "stand-in-okta-secret"}
     assert refusals(inventory, extra) == {}
