@@ -166,16 +166,25 @@ def test_image_missing_upstream_names_image_and_chart(upstream, helm_binary, tmp
     assert "ghcr.io/app/absent:9.9" in p.stdout and "demo" in p.stdout, p.stdout[-3000:]
 
 
-def test_killed_during_image_copy_then_rerun_copies_only_the_rest(upstream, helm_binary, tmp_path):  # noqa: F811
+# The four images of the interrupted build, all as bundle_extra_images: no chart is rendered, so no helm runs.
+KILLED_IMAGES = ["docker.io/app/one:1.0", "ghcr.io/app/two:1.0", "quay.io/app/multi:1.0", "docker.io/app/big:1.0"]
+
+
+def test_killed_during_image_copy_then_rerun_copies_only_the_rest(upstream, tmp_path):  # noqa: F811
     """Kill ansible-playbook (and its skopeo) while app/big is being copied, then rerun. The first build pulls
     through a StallingProxy, which holds app/big's layer after 16 MiB: the build waits there, with the other
-    images done and part of app/big written, until it is killed, however fast or slow the host."""
+    images done and part of app/big written, until it is killed, however fast or slow the host. The rerun
+    copies app/big only, keeps every blob already there and cleans up the partial one.
+
+    The images are bundle_extra_images and no chart is rendered (bundle_charts: []): an interrupted image copy
+    does not involve helm, so this runs once, not once per helm major; the images a chart names are copied under
+    both majors in test_build_rerun_pack_and_verify and test_image_missing_upstream_names_image_and_chart."""
     reg, seeded = upstream
     _release(tmp_path / "release")
     layout = tmp_path / "out" / "bundle" / "images"
     proxy = StallingProxy(reg)
     try:
-        held = _vars(tmp_path, reg, bundle_extra_images=["docker.io/app/big:1.0"], bundle_helm_binary=helm_binary,
+        held = _vars(tmp_path, reg, bundle_charts=[], bundle_extra_images=KILLED_IMAGES,
                      bundle_image_source_registry=proxy.host)
         held = held.rename(held.with_name("vars-held.yml"))
         proc = _run(held, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
@@ -192,9 +201,8 @@ def test_killed_during_image_copy_then_rerun_copies_only_the_rest(upstream, helm
     finally:
         proxy.close()
     assert interrupted, "the bundle build ended before app/big was held with the other images done"
-    v = _vars(tmp_path, reg, bundle_extra_images=["docker.io/app/big:1.0"], bundle_helm_binary=helm_binary)
-    refs = ["docker.io/app/one:1.0", "ghcr.io/app/two:1.0", "quay.io/app/multi:1.0", "docker.io/app/big:1.0"]
-    missing = [r for r in refs if oci_lookup(str(layout), r) is None]
+    v = _vars(tmp_path, reg, bundle_charts=[], bundle_extra_images=KILLED_IMAGES)
+    missing = [r for r in KILLED_IMAGES if oci_lookup(str(layout), r) is None]
     assert "docker.io/app/big:1.0" in missing and "quay.io/app/multi:1.0" not in missing
     before = oci_blobs(str(layout))
     p = _run(v)
