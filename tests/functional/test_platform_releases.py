@@ -11,6 +11,10 @@ first, staging of chart directories, .tgz archives and values files on the serve
 chart versions, the dump before a chart version change (``systemctl`` is a stand-in on
 PATH that writes a dump, as onprem-postgresql-backup.service does), and a rerun that
 changes nothing.
+
+The first install (charts/app-1.0.0.tgz), which most tests start from, runs once per
+module (fixture ``installed``); what it left (cluster.json, the staged files, credentials,
+dumps) is kept in a snapshot and put back in place, at the same paths, before each test.
 """
 import json
 import os
@@ -98,8 +102,8 @@ def _tgz(path: Path, name: str, version: str) -> None:
         tar.add(src / name, arcname=name)
 
 
-@pytest.fixture
-def site(tmp_path):
+def _make_site(tmp_path: Path) -> dict:
+    """The collection copy with the stand-ins, the fake systemctl, the inventory and its charts under tmp_path."""
     coll = tmp_path / "coll" / "ansible_collections" / "onprem" / "stack"
     coll.mkdir(parents=True)
     for part in ("galaxy.yml", "meta", "roles", "plugins"):
@@ -130,6 +134,58 @@ def site(tmp_path):
             "env": dict(os.environ, ANSIBLE_COLLECTIONS_PATH=str(tmp_path / "coll"), ANSIBLE_CONFIG=str(REPO / "ansible.cfg"),
                         ANSIBLE_NOCOLOR="1", FAKE_CLUSTER=str(tmp_path / "cluster.json"),
                         FAKE_BACKUP_DIR=str(tmp_path / "backups"), PATH=f"{fake_bin}:{os.environ['PATH']}")}
+
+
+# What a run changes: the "cluster", the staged files on the "server", the credentials on
+# the control node and the dumps. The rest of a site (collection, inventory, charts) no run touches.
+STATE = ("cluster.json", "work", "credentials", "backups")
+
+
+def _put_state(source: Path | None, dest: Path) -> None:
+    """Replace the state under dest by a copy of the state under source (None: no state at all)."""
+    for name in STATE:
+        path = dest / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
+        if source is not None and (source / name).exists():
+            # copy2/copytree keep modes and times: the copy is the state as the run left it.
+            (shutil.copytree if (source / name).is_dir() else shutil.copy2)(source / name, path)
+
+
+@pytest.fixture(scope="module")
+def module_site(tmp_path_factory):
+    """One site for the module's tests."""
+    return _make_site(tmp_path_factory.mktemp("releases"))
+
+
+@pytest.fixture(scope="module")
+def installed(module_site):
+    """The first install on the module's site (charts/app-1.0.0.tgz), run once, and a snapshot
+    of the state it left; (site, snapshot)."""
+    site = module_site
+    _put_state(None, site["tmp"])  # a test that starts from nothing may have run before
+    _run(site, _releases("charts/app-1.0.0.tgz"))
+    snapshot = site["tmp"] / "snapshot-installed"
+    snapshot.mkdir()
+    _put_state(site["tmp"], snapshot)
+    return site, snapshot
+
+
+@pytest.fixture
+def site(installed):
+    """The module's site as the first install left it (the snapshot restored in place)."""
+    site, snapshot = installed
+    _put_state(snapshot, site["tmp"])
+    return site
+
+
+@pytest.fixture
+def empty_site(module_site):
+    """The module's site before any run: no cluster, staged files, credentials or dumps."""
+    _put_state(None, module_site["tmp"])
+    return module_site
 
 
 def _releases(app_chart: str) -> list:
@@ -163,7 +219,9 @@ def _changed(proc) -> int:
 
 
 def test_releases_in_order_device_plugin_first_and_rerun_unchanged(site):
-    _run(site, _releases("charts/app-1.0.0.tgz"))
+    """The first install (fixture `installed`, its state restored): device plugin, demo, app in
+    order with their charts, values, values files and defaults; charts and values staged
+    privately; no dump. A rerun of the same input changes nothing."""
     cluster = _cluster(site)
     order = sorted(cluster, key=lambda k: cluster[k]["order"])
     assert order == ["nvidia-device-plugin/nvidia-device-plugin", "demo/demo", "app/app"]
@@ -188,7 +246,8 @@ def test_releases_in_order_device_plugin_first_and_rerun_unchanged(site):
 
 
 def test_stale_staged_files_are_removed(site):
-    _run(site, _releases("charts/app-1.0.0.tgz"))
+    """After the first install: a file no longer in the chart directory and a values file no
+    longer listed are removed from the stage; helm_release gets the remaining values file."""
     (site["work"] / "charts" / "demo" / "demo" / "templates" / "stale.yaml").write_text("kind: Stale\n")
     releases = _releases("charts/app-1.0.0.tgz")
     releases[0]["values_files"] = ["values/two.yml"]
@@ -199,7 +258,9 @@ def test_stale_staged_files_are_removed(site):
 
 
 def test_chart_version_change_dumps_the_databases_first(site):
-    _run(site, _releases("charts/app-1.0.0.tgz"))
+    """From app 1.0.0 to 1.1.0: a dry run reports the upgrade and neither dumps nor upgrades;
+    the real run dumps the release's database once, then upgrades; the same version again
+    dumps nothing."""
     # A dry run reports the upgrade and neither dumps nor upgrades.
     check = _run(site, _releases("charts/app-1.1.0.tgz"), "--check")
     assert "installed or upgraded - app" in check.stdout
@@ -214,32 +275,26 @@ def test_chart_version_change_dumps_the_databases_first(site):
 
 
 def test_failed_dump_stops_the_upgrade(site):
-    _run(site, _releases("charts/app-1.0.0.tgz"))
+    """A failing onprem-postgresql-backup.service fails the run, names the unit and leaves app at 1.0.0."""
     proc = _run(site, _releases("charts/app-1.1.0.tgz"), env=dict(site["env"], FAKE_BACKUP_FAIL="1"), ok=False)
     assert "onprem-postgresql-backup.service" in proc.stdout
     assert _cluster(site)["app/app"]["chart"] == "app-1.0.0", "upgraded although the dump failed"
 
 
 def test_backup_off(site):
-    _run(site, _releases("charts/app-1.0.0.tgz"))
-    variables_env = dict(site["env"])
-    proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(site["inventory"] / "hosts.yml"),
-                           "playbooks/platform.yml", "-e", f"@{site['tmp'] / 'vars.json'}", "-e",
-                           json.dumps({"platform_backup_before_upgrade": False,
-                                       "platform_releases": _releases("charts/app-1.1.0.tgz")}),
-                           "--tags", "platform_service"], cwd=REPO, env=variables_env, capture_output=True, text=True,
-                          timeout=600, check=False)
-    assert proc.returncode == 0, proc.stdout[-4000:]
+    """platform_backup_before_upgrade: false upgrades app to 1.1.0 without a dump."""
+    _run(site, _releases("charts/app-1.1.0.tgz"), "-e", json.dumps({"platform_backup_before_upgrade": False}))
     assert not site["backups"].exists()
     assert _cluster(site)["app/app"]["chart"] == "app-1.1.0"
 
 
-def test_values_from_credentials_reach_helm_release_only_in_a_removed_0600_file(site):
+def test_values_from_credentials_reach_helm_release_only_in_a_removed_0600_file(empty_site):
     """A release whose values reference a generated credential and a database URL with
     query parameters: helm_release gets the plain values in `values` and the resolved
     ones in one secret values file (0600, in a 0700 directory) that is gone after the
     run; the credential appears nowhere in the output of a -vvv run; the waiver passes
-    through; a rerun changes nothing."""
+    through; a rerun changes nothing. Starts from a site without any state."""
+    site = empty_site
     releases = [{"name": "kc", "namespace": "auth", "chart": "charts/app-1.0.0.tgz",
                  "allow_chart_default_secrets": ["metrics.token"],
                  "values": {"replicas": 1, "auth": {"adminPassword": {"from": {"credential": "site/platform/kc-admin"}}},

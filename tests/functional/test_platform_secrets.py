@@ -18,6 +18,8 @@ would apply) into the test's temporary directory, and the test checks them:
   ``platform_site_ca_name``; none with ``platform_site_ca_objects: false``;
 - nothing secret in the output (``-v``), and a rerun changes nothing.
 
+Tests that check the same input share its run (module fixtures ``built`` and ``plain``).
+
 Every host uses the local connection (the CI host stands in for each of them).
 """
 import base64
@@ -217,9 +219,31 @@ def test_redis_url_is_rediss_with_tls(built):
     assert data["password"] == password
 
 
-def test_redis_url_is_plain_without_tls(tmp_path):
-    objects = _run(tmp_path, redis_tls=False)[1]
-    password = _credential(tmp_path, "cache-1", "redis", "app")
+@pytest.fixture(scope="module")
+def plain(tmp_path_factory):
+    """One real run with Redis TLS off, the app-redis Secret alone and, in namespace web, a TLS
+    Secret from the user's own certificate and key (platform_tls with cert/key);
+    (tmp, objects, the directory of the user's certificate)."""
+    if not tool_path("openssl"):
+        skip_missing_tool("openssl", "apt-get install openssl")
+    tmp = tmp_path_factory.mktemp("plain")
+    own = tmp / "inventory" / "certs"
+    own.mkdir(parents=True)
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
+                    "-subj", "/CN=own.example.com", "-addext", "subjectAltName=DNS:own.example.com", "-days", "2",
+                    "-keyout", str(own / "own.key"), "-out", str(own / "own.crt")], capture_output=True, check=True)
+    objects = _run(tmp, redis_tls=False, extra={
+        "platform_secrets": [s for s in PLATFORM_VARS["platform_secrets"] if s["name"] == "app-redis"],
+        "platform_releases": [],
+        "platform_tls": [{"secret": "own-tls", "namespace": "web", "hosts": ["own.example.com"],
+                          "cert": "certs/own.crt", "key": "certs/own.key"}]})[1]
+    return tmp, objects, own
+
+
+def test_redis_url_is_plain_without_tls(plain):
+    """redis_tls_enabled false on the redis host: the Redis URL is redis://."""
+    tmp, objects = plain[0], plain[1]
+    password = _credential(tmp, "cache-1", "redis", "app")
     assert _data(objects["app/app-redis"])["url"] == f"redis://app:{password}@10.20.0.42:6380/0"
 
 
@@ -296,19 +320,10 @@ def test_rerun_changes_nothing_and_keeps_the_values(built):
     assert objects_again == objects
 
 
-def test_own_certificate_is_used_as_is(tmp_path):
-    """platform_tls with cert/key: the files go into the Secret unchanged, without the site CA."""
-    if not tool_path("openssl"):
-        skip_missing_tool("openssl", "apt-get install openssl")
-    own = tmp_path / "inventory" / "certs"
-    own.mkdir(parents=True)
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes",
-                    "-subj", "/CN=own.example.com", "-addext", "subjectAltName=DNS:own.example.com", "-days", "2",
-                    "-keyout", str(own / "own.key"), "-out", str(own / "own.crt")], capture_output=True, check=True)
-    objects = _run(tmp_path, extra={
-        "platform_secrets": [], "platform_releases": [],
-        "platform_tls": [{"secret": "own-tls", "namespace": "web", "hosts": ["own.example.com"],
-                          "cert": "certs/own.crt", "key": "certs/own.key"}]})[1]
+def test_own_certificate_is_used_as_is(plain):
+    """platform_tls with cert/key: the files go into the Secret unchanged, without the site CA
+    (no ca.crt, no certificate issued for it)."""
+    tmp, objects, own = plain
     data = _data(objects["web/own-tls"])
     assert data == {"tls.crt": (own / "own.crt").read_text(), "tls.key": (own / "own.key").read_text()}
-    assert not (tmp_path / "credentials" / "pki" / "platform" / "web").exists()
+    assert not (tmp / "credentials" / "pki" / "platform" / "web").exists()
