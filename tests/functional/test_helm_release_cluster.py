@@ -6,7 +6,10 @@ local chart, each upgrading exactly once with its reason; check mode on a new an
 installed release (nothing written, the change reported); diff mode with Secret data
 redacted; a chart whose templates use `lookup` and `.Capabilities` unchanged on its
 second run; `crds: upgrade` applying a changed CRD; a failing upgrade rolled back; the
-recovery of a release left pending-upgrade by a killed helm; uninstall.
+recovery of a release left pending-upgrade by a killed helm; uninstall; a local chart whose
+default `auth.password` reaches a Secret refused (no release, no Secret), installed when
+waived (allow_chart_default_secrets) and when given a password (in the cluster's Secret,
+not in the result).
 
 They run where KUBECONFIG names a cluster that answers `kubectl version`: the Molecule
 scenario `cluster` runs them against the control plane it builds (scripts/build-kube.sh,
@@ -21,6 +24,7 @@ each result asserted on its own. The example chart's readiness probe runs every 
 (VALUES; Kubernetes' default is every 10 s): a wait for its pod ends about a second after
 the pod starts, not up to ten.
 """
+import base64
 import copy
 import json
 import os
@@ -421,3 +425,61 @@ def test_cluster_uninstall(helm_binary, namespace):
     assert not failed and res["changed"] is True and res["status"] == "uninstalled", res
     failed, res = again
     assert not failed and res["changed"] is False, res
+
+
+DEFAULTS_CHART = {
+    "Chart.yaml": "apiVersion: v2\nname: secret-defaults\nversion: 0.1.0\n",
+    # the chart's own default password: must never reach a site
+    "values.yaml": "auth:\n  username: admin\n  password: changeme\n",
+    "templates/secret.yaml": """apiVersion: v1
+kind: Secret
+metadata:
+  name: {{ .Release.Name }}-auth
+type: Opaque
+data:
+  password: {{ .Values.auth.password | b64enc }}
+""",
+}
+
+
+def secret_value(namespace, name, key):
+    """The decoded value of a key of a Secret in the cluster (kubectl get secret)."""
+    data = json.loads(subprocess.run([KUBECTL, "get", "secret", name, "-n", namespace, "-o", "json"],
+                                     capture_output=True, text=True, check=True).stdout)["data"]
+    return base64.b64decode(data[key]).decode()
+
+
+def test_cluster_chart_default_secret_refused_waived_or_overridden(helm_binary, namespace, tmp_path):
+    """A local chart whose default `auth.password: changeme` reaches a rendered Secret: refused,
+    naming the key path and the chart, with no release and no Secret left in the namespace;
+    waived with allow_chart_default_secrets, installed (revision 1, deployed); given a password,
+    installed with it in the cluster's Secret and nowhere in the module's result. Three
+    releases of their own (sd, sdw, sdo): the tasks of one play."""
+    chart = write_chart(tmp_path / "secret-defaults", DEFAULTS_CHART)
+    password = "Site-pw-" + uuid.uuid4().hex[:12]
+    kw = {"chart": str(chart), "values": {}}
+    (failed, res), waived, overridden = tasks(
+        base(helm_binary, namespace, name="sd", **kw),
+        base(helm_binary, namespace, name="sdw", allow_chart_default_secrets=["auth.password"], **kw),
+        base(helm_binary, namespace, name="sdo", **dict(kw, values={"auth": {"password": password}})))
+    assert failed, res
+    assert "auth.password" in res["msg"] and "secret-defaults-0.1.0" in res["msg"] and str(chart) in res["msg"], \
+        res["msg"]
+    assert res["chart_default_secrets"] == [{"path": "auth.password", "found_in": ["Secret sd-auth, data.password"]}]
+    assert "changeme" not in json.dumps(res)
+    gone = subprocess.run([helm_binary, "status", "sd", "--namespace", namespace], capture_output=True, text=True,
+                          check=False)
+    assert gone.returncode != 0 and "not found" in gone.stderr, (gone.stdout, gone.stderr)
+    secrets = subprocess.run([KUBECTL, "get", "secrets", "-n", namespace, "-o", "jsonpath={.items[*].metadata.name}"],
+                             capture_output=True, text=True, check=True).stdout.split()
+    # the fixture's Secret, and the other two releases' Secrets and release records: none of sd
+    assert sorted(secrets) == ["onprem-demo-auth", "sdo-auth", "sdw-auth", "sh.helm.release.v1.sdo.v1",
+                               "sh.helm.release.v1.sdw.v1"], secrets
+    failed, res = waived
+    assert not failed and res["changed"] is True and (res["revision"], res["status"]) == (1, "deployed"), res
+    assert status(helm_binary, namespace, "sdw") == (1, "deployed")
+    assert secret_value(namespace, "sdw-auth", "password") == "changeme"
+    failed, res = overridden
+    assert not failed and (res["revision"], res["status"]) == (1, "deployed"), res
+    assert secret_value(namespace, "sdo-auth", "password") == password
+    assert password not in json.dumps(res)
