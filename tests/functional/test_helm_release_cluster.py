@@ -394,7 +394,8 @@ def test_cluster_pending_recovery_after_killing_helm(helm_binary, namespace, tmp
     values.write_text(json.dumps(dict(VALUES, image={"tag": "does-not-exist-1"})))
     wait = "--wait" if "helm4" not in helm_binary else "--wait=watcher"
     proc = subprocess.Popen([helm_binary, "upgrade", "demo", str(CHART), "--namespace", namespace, "--values",
-                             str(values), wait, "--timeout", "600s"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                             str(values), wait, "--timeout", "600s"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for _attempt in range(60):
         if status(helm_binary, namespace)[1] == "pending-upgrade":
             break
@@ -403,8 +404,8 @@ def test_cluster_pending_recovery_after_killing_helm(helm_binary, namespace, tmp
     proc.kill()
     proc.wait()
     assert status(helm_binary, namespace) == (2, "pending-upgrade")
-    (failed, res), young = tasks(base(helm_binary, namespace), base(helm_binary, namespace, recover_pending=True,
-                                                                       timeout=600))
+    (failed, res), young = tasks(base(helm_binary, namespace),
+                                 base(helm_binary, namespace, recover_pending=True, timeout=600))
     assert failed and "is pending-upgrade" in res["msg"] and "recover_pending" in res["msg"], res
     failed, res = young
     assert failed and "the operation may still be running" in res["msg"], res
@@ -457,11 +458,11 @@ def test_cluster_chart_default_secret_refused_waived_or_overridden(helm_binary, 
     releases of their own (sd, sdw, sdo): the tasks of one play."""
     chart = write_chart(tmp_path / "secret-defaults", DEFAULTS_CHART)
     password = "Site-pw-" + uuid.uuid4().hex[:12]
-    kw = {"chart": str(chart), "values": {}}
     (failed, res), waived, overridden = tasks(
-        base(helm_binary, namespace, name="sd", **kw),
-        base(helm_binary, namespace, name="sdw", allow_chart_default_secrets=["auth.password"], **kw),
-        base(helm_binary, namespace, name="sdo", **dict(kw, values={"auth": {"password": password}})))
+        base(helm_binary, namespace, name="sd", chart=str(chart), values={}),
+        base(helm_binary, namespace, name="sdw", chart=str(chart), values={},
+             allow_chart_default_secrets=["auth.password"]),
+        base(helm_binary, namespace, name="sdo", chart=str(chart), values={"auth": {"password": password}}))
     assert failed, res
     assert "auth.password" in res["msg"] and "secret-defaults-0.1.0" in res["msg"] and str(chart) in res["msg"], \
         res["msg"]
