@@ -42,7 +42,7 @@ venv: $(VENV)/.installed
 	scripts/install-helm.sh
 
 images: host
-	scripts/build-test-images.sh --dkms 12 13
+	scripts/build-test-images.sh 12 13
 
 # kube-apiserver, kube-controller-manager, kube-scheduler, kubelet, kubectl (k8s.io/kubernetes
 # at the k3s pin's release), etcd and kwok: first time 20-30 minutes on 2 cores, then cached.
