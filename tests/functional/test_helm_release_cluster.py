@@ -116,6 +116,16 @@ PROBE = {"periodSeconds": 1}
 VALUES = {"ingress": {"host": "demo.test.internal"}, "readinessProbe": PROBE}
 
 
+# The head of the `<release>-auth` Secret both test charts below render; each adds its data.
+AUTH_SECRET_HEAD = """apiVersion: v1
+kind: Secret
+metadata:
+  name: {{ .Release.Name }}-auth
+type: Opaque
+data:
+"""
+
+
 def base(helm_binary, namespace, **kw):
     args = {"name": "demo", "namespace": namespace, "chart": str(CHART), "create_namespace": True,
             "helm_binary": helm_binary, "timeout": 180, "values": copy.deepcopy(VALUES)}
@@ -220,13 +230,7 @@ LOOKUP_CHART = {
     "Chart.yaml": "apiVersion: v2\nname: lookup-demo\nversion: 0.1.0\n",
     "values.yaml": "greeting: hello\n",
     # The usual pattern for a generated password kept across upgrades.
-    "templates/secret.yaml": """apiVersion: v1
-kind: Secret
-metadata:
-  name: {{ .Release.Name }}-auth
-type: Opaque
-data:
-  {{- $old := lookup "v1" "Secret" .Release.Namespace (printf "%s-auth" .Release.Name) }}
+    "templates/secret.yaml": AUTH_SECRET_HEAD + """  {{- $old := lookup "v1" "Secret" .Release.Namespace (printf "%s-auth" .Release.Name) }}
   {{- if and $old $old.data }}
   password: {{ index $old.data "password" }}
   {{- else }}
@@ -432,13 +436,7 @@ DEFAULTS_CHART = {
     "Chart.yaml": "apiVersion: v2\nname: secret-defaults\nversion: 0.1.0\n",
     # the chart's own default password: must never reach a site
     "values.yaml": "auth:\n  username: admin\n  password: changeme\n",
-    "templates/secret.yaml": """apiVersion: v1
-kind: Secret
-metadata:
-  name: {{ .Release.Name }}-auth
-type: Opaque
-data:
-  password: {{ .Values.auth.password | b64enc }}
+    "templates/secret.yaml": AUTH_SECRET_HEAD + """  password: {{ .Values.auth.password | b64enc }}
 """,
 }
 
