@@ -20,12 +20,17 @@ Usage:
 
 Records live in $TEST_RESULTS (default: .test-results/ in the repository), one JSON
 file per step: {"name", "outcome": "passed"|"failed"|"skipped", "reason", "seconds",
-"junit", "log", "started" (epoch seconds)}. The JUnit XML format read is pytest's (docs.pytest.org, "junitxml"):
+"cpu_seconds", "junit", "log", "started" (epoch seconds)}. "cpu_seconds" is the user + system CPU time of the
+step's own process tree on this host (getrusage(RUSAGE_CHILDREN); work inside the podman test hosts runs
+under conmon and is not in it): on the 2-core CI host the suite is bound by CPU, so it says what a step
+costs whatever ran beside it. `run` also records the host's busy CPU time (/proc/stat, all processes,
+containers included; proc(5)) when the first step starts, and `report` prints the total since then. The JUnit XML format read is pytest's (docs.pytest.org, "junitxml"):
 <testcase classname name time> with an optional <failure>, <error> or
 <skipped message> child.
 """
 import json
 import os
+import resource
 import re
 import subprocess
 import sys
@@ -46,12 +51,28 @@ def _write(record):
     _record_path(record["name"]).write_text(json.dumps(record, indent=1) + "\n")
 
 
+def host_busy_seconds():
+    """Return the host's busy CPU time since boot (float, seconds, all CPUs): the "cpu" line of /proc/stat
+    (proc(5): user nice system idle iowait irq softirq steal ..., in USER_HZ ticks) less idle and iowait;
+    None where /proc/stat cannot be read."""
+    try:
+        fields = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    except (OSError, ValueError):
+        return None
+    busy = sum(fields[:8]) - fields[3] - fields[4]
+    return busy / os.sysconf("SC_CLK_TCK")
+
+
 def run(name, junit, command, log=None):
     """Run ``command`` (list of str) as step ``name``; return its exit code (int). ``log`` (str or None) is the
     file the caller sends the command's output to, kept in the record for the report's excerpt."""
     if junit and Path(junit).exists():
         Path(junit).unlink()  # a stale file must not stand for this run
     started, start = time.time(), time.monotonic()
+    mark = RESULTS / "host-cpu-start"
+    if not mark.exists() and host_busy_seconds() is not None:
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        mark.write_text(f"{host_busy_seconds():.1f} {time.time():.1f}\n")
     try:
         rc = subprocess.call(command)
     except OSError as exc:
@@ -59,9 +80,14 @@ def run(name, junit, command, log=None):
         rc = 127
     _write({"name": name, "outcome": "passed" if rc == 0 else "failed",
             "reason": "" if rc == 0 else f"exit code {rc}: {' '.join(command)}",
-            "seconds": round(time.monotonic() - start, 1), "junit": junit or "", "log": log or "",
-            "started": started})
+            "seconds": round(time.monotonic() - start, 1), "cpu_seconds": round(_children_cpu(), 1),
+            "junit": junit or "", "log": log or "", "started": started})
     return rc
+
+
+def _children_cpu():
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def skip(name, reason):
@@ -156,7 +182,13 @@ def report():
             detail = r["outcome"]
         for k in totals:
             totals[k] += counts[k]
-        print(f"  {r['name']:<28} {detail:<48} {r['seconds']:>7.1f} s")
+        cpu = f"{r['cpu_seconds']:>7.1f} CPU-s" if r.get("cpu_seconds") is not None else ""
+        print(f"  {r['name']:<28} {detail:<48} {r['seconds']:>7.1f} s {cpu}")
+    mark, now = RESULTS / "host-cpu-start", host_busy_seconds()
+    if mark.exists() and now is not None:
+        busy0, wall0 = (float(v) for v in mark.read_text().split())
+        print(f"host CPU since the first step: {now - busy0:.0f} CPU-s busy in {time.time() - wall0:.0f} s of wall clock"
+              f" ({os.cpu_count()} CPUs; CPU-s above: each step's own processes, test hosts not included)")
     for kind in ("skipped", "failed"):
         print(f"{kind} ({len(listed[kind])}):")
         for name, reason in listed[kind]:

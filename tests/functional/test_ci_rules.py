@@ -1,7 +1,9 @@
 """The CI rule of tests/conftest.py and the summary of `make test`, with real pytest
 runs: a small test directory holding copies of tests/conftest.py and tests/skips.py,
 run with and without CI=true, recorded and reported by scripts/test-summary.py."""
+import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -120,3 +122,17 @@ def test_under_ci_a_module_level_skip_fails_collection(tmp_path):
     assert "  test_module: skipped under CI=true, which is a failure: missing tool: umoci (make host)" in rep.stdout
     p = _pytest_step(suite, results, ci=False)
     assert p.returncode == 5 and "1 skipped" in p.stdout, p.stdout  # 5: no tests ran
+
+
+def test_a_step_records_the_cpu_time_of_its_processes(tmp_path):
+    """A step that computes records the CPU seconds of its own process tree; the report prints them and the host's
+    busy CPU time since the first step (/proc/stat)."""
+    results = tmp_path / "results"
+    p = _run([sys.executable, str(SUMMARY), "run", "busy", "--", sys.executable, "-c",
+              "x = 0\nfor i in range(3_000_000): x += i"], False, results, tmp_path)
+    assert p.returncode == 0, p.stderr
+    rec = json.loads((results / "busy.json").read_text())
+    assert 0.05 < rec["cpu_seconds"] <= rec["seconds"] * (os.cpu_count() or 1) + 0.5
+    rep = _report(results, tmp_path)
+    assert f"{rec['cpu_seconds']:.1f} CPU-s" in rep.stdout, rep.stdout
+    assert re.search(r"host CPU since the first step: \d+ CPU-s busy in \d+ s of wall clock", rep.stdout), rep.stdout
