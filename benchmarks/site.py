@@ -4,7 +4,8 @@
 Two profiles, each on its own fresh Debian 13 systemd container (image
 localhost/onprem-debian13-systemd, built by scripts/build-test-images.sh), reached over
 SSH with pipelining and ControlPersist as sites run it (``--connection podman`` for the
-containers.podman connection Molecule and the demo use):
+containers.podman connection, which Molecule and the demo used before they reached their
+hosts over SSH through scripts/ssh-proxy.sh):
 
   data   groups postgres + redis: preflight, PostgreSQL with pgvector, Redis (the
          "data layer" of the targets below);

@@ -7,7 +7,7 @@ in the scenario directory with the ``MOLECULE_*`` environment (``MOLECULE_INVENT
 The one place that knows:
 
 - which inventory hosts a test module runs on (``hosts()``, for ``testinfra_hosts``), and how to reach
-  them: the scenario hosts, which Ansible reaches over SSH through molecule/ssh-proxy.sh
+  them: the scenario hosts, which Ansible reaches over SSH through scripts/ssh-proxy.sh
   (``.config/molecule/config.yml``), through testinfra's ssh backend with the same ssh_config and a
   ControlPersist master (one ssh session per command); hosts of a podman connection through its podman
   backend (``podman exec``); any other connection through testinfra's ansible backend;
@@ -38,8 +38,8 @@ from testinfra.utils.ansible_runner import AnsibleRunner
 # (testinfra's ansible backend would start one `ansible` process per command for them).
 PODMAN_CONNECTIONS = ("podman", "containers.podman.podman")
 
-# The ssh_config of scripts/molecule-ssh.sh, as the scenario inventory passes it (``-F <path>`` in
-# ansible_ssh_common_args): hosts reached with it are podman containers behind molecule/ssh-proxy.sh.
+# The ssh_config of `scripts/podman-ssh.sh molecule`, as the scenario inventory passes it (``-F <path>`` in
+# ansible_ssh_common_args): hosts reached with it are podman containers behind scripts/ssh-proxy.sh.
 MOLECULE_SSH_CONFIG = re.compile(r"(?:^|\s)-F\s*(\S*/\.cache/molecule-ssh/ssh_config)(?:\s|$)")
 
 # Directory on a client host holding what Client.put() copies there (site CA, credentials), mode 0700.

@@ -2,23 +2,26 @@
 # The embedded default: start (or reuse) the local podman host `onprem-local`
 # from the Debian 13 systemd image, run site.yml against inventories/local and
 # print how to connect. Passwords are never printed; they stay in files under
-# inventories/local/.credentials/ (mode 0600).
+# inventories/local/.credentials/ (mode 0600). Ansible reaches the host over SSH
+# through scripts/ssh-proxy.sh (`podman exec -i` + `sshd -i`), with a key and an
+# ssh_config written here when missing (scripts/podman-ssh.sh demo, .cache/demo-ssh/).
 #
 #   scripts/demo.sh           create/start the host and converge it (idempotent)
-#   scripts/demo.sh --reset   remove the host and its generated credentials
+#   scripts/demo.sh --reset   remove the host, its generated credentials and its key
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name=onprem-local
 image=localhost/onprem-debian13-systemd:latest
 creds=inventories/local/.credentials
+ssh_dir=.cache/demo-ssh  # inventories/local/hosts.yml reads its ssh_config
 export CONTAINERS_CONF="${CONTAINERS_CONF:-$PWD/.config/containers.conf}"
 [ -x .venv/bin/ansible-playbook ] && export PATH="$PWD/.venv/bin:$PATH"
 
 if [ "${1:-}" = "--reset" ]; then
   podman rm -f "${name}" >/dev/null 2>&1 || true
   podman volume rm -f onprem-local-data >/dev/null 2>&1 || true
-  rm -rf "${creds}"
-  echo "removed ${name} and ${creds}"
+  rm -rf "${creds}" "${ssh_dir}"
+  echo "removed ${name}, ${creds} and ${ssh_dir}"
   exit 0
 fi
 
@@ -67,6 +70,7 @@ else
 fi
 echo "demo.sh: ${k3s_note}"
 
+scripts/podman-ssh.sh demo >/dev/null
 ansible-playbook site.yml -i inventories/local "${k3s_inventory[@]}" "$@"
 
 ip="$(podman inspect -f '{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}' "${name}")"

@@ -22,7 +22,7 @@ case ${ANSIBLE_STRATEGY:-} in
     ;;
 esac
 # The key and ssh_config through which every scenario reaches its hosts (.config/molecule/config.yml).
-scripts/molecule-ssh.sh >/dev/null || { echo "molecule-all.sh: scripts/molecule-ssh.sh failed" >&2; exit 2; }
+scripts/podman-ssh.sh molecule >/dev/null || { echo "molecule-all.sh: scripts/podman-ssh.sh molecule failed" >&2; exit 2; }
 results=${TEST_RESULTS:-$PWD/.test-results}
 summary=("${PYTHON:-.venv/bin/python}" scripts/test-summary.py)
 logs="$results/molecule"

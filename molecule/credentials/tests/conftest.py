@@ -2,7 +2,7 @@
 passwords the previous release generated (recorded by prepare.yml) and the target host.
 
 The host is reached as every scenario reaches its hosts (``onprem_verify.get_host``: ssh through
-molecule/ssh-proxy.sh), instead of one ansible ad-hoc run per command.
+scripts/ssh-proxy.sh), instead of one ansible ad-hoc run per command.
 """
 import json
 import os
