@@ -10,18 +10,10 @@
 #       unpacked file, as in Debian's build chroots; dpkg(1)): the hosts are throw-away
 #       containers, and package installs, the largest part of a converge, get much faster
 #       on a busy disk. Nothing the roles do depends on it.
-#   /etc/environment  KCFLAGS=-g0: kernel modules built on the host (DKMS: the nvidia role's
-#       driver) are compiled without debug information. Kbuild appends KCFLAGS after the
-#       kernel's own flags (Debian's kernels set CONFIG_DEBUG_INFO, so -g), and DKMS strips
-#       the debug information from the modules it installs anyway (dkms.conf STRIP, default
-#       yes), so the modules are the same; the compile needs less CPU (measured in
-#       docs/speed.md). pam_env reads the file for each SSH session (the scenarios reach
-#       their hosts as root over SSH), so apt, dpkg's maintainer scripts and the DKMS build
-#       run by the role inherit it; sudo's env_reset drops it.
 # A change to that layer bumps `revision`; the image is then rebuilt from the cached
 # tarball in seconds (podman build with COPY only: no container is started).
 set -euo pipefail
-revision=r3
+revision=r2
 
 cache_dir="${ONPREM_CACHE_DIR:-${HOME}/.cache/onprem-stack}"
 mirror="${ONPREM_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
@@ -59,9 +51,7 @@ for ver in "${@:-12 13}"; do
       ctx="$(mktemp -d)"
       printf '# onprem.stack test host (scripts/build-test-images.sh): no fsync per unpacked file\nforce-unsafe-io\n' \
         >"${ctx}/onprem-test-unsafe-io"
-      printf '# onprem.stack test host (scripts/build-test-images.sh): kernel modules without debug information\nKCFLAGS=-g0\n' \
-        >"${ctx}/environment"
-      printf 'FROM %s\nCOPY onprem-test-unsafe-io /etc/dpkg/dpkg.cfg.d/onprem-test-unsafe-io\nCOPY environment /etc/environment\nLABEL onprem.image=%s\n' \
+      printf 'FROM %s\nCOPY onprem-test-unsafe-io /etc/dpkg/dpkg.cfg.d/onprem-test-unsafe-io\nLABEL onprem.image=%s\n' \
         "${base}" "${revision}" >"${ctx}/Containerfile"
       podman build --quiet --pull=never -t "${image}" -f "${ctx}/Containerfile" "${ctx}" >/dev/null
       rm -rf "${ctx}"
