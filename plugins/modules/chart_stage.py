@@ -22,7 +22,7 @@ description:
   - The archive holds the files helm loads from the directory (C(helm install DIR)) and nothing
     else, each byte for byte, so that helm installs the same chart from the archive. helm applies
     C(.helmignore) when it loads a directory, not when it loads an archive (helm 3 and 4 alike), so
-    this module applies it while building, with helm's rules (C(helm/helm pkg/ignore/rules.go)):
+    this module applies it while building, with the rules of C(helm/helm pkg/ignore/rules.go);
     patterns with C(/) match the path in the chart, patterns without it the base name, a trailing
     C(/) matches directories, C(*) and C(?) do not cross C(/), C(**) is refused, a negated rule
     (C(!x)) leaves out every path it does not match, and C(templates/.?*) is always added.
@@ -34,7 +34,7 @@ description:
     file name and time C(0). Unlike C(helm package), whose archives carry the time of packaging, and
     M(community.general.archive), which keeps the files' times and owners and writes the current
     time into the gzip header.
-  - A file removed from the chart directory is gone from the staged chart with the next run: the
+  - A file removed from the chart directory is gone from the staged chart with the next run, since the
     archive replaces the previous one as a whole.
   - The archive is written into a private temporary directory on the control node for the copy and
     removed afterwards, also when the copy fails.
@@ -75,7 +75,7 @@ options:
     type: raw
     default: "0600"
 notes:
-  - A chart that already is an archive (C(.tgz)) needs no building: copy it with M(ansible.builtin.copy).
+  - A chart that already is an archive (C(.tgz)) needs no building; copy it with M(ansible.builtin.copy).
   - The bytes depend on the control node's zlib; another Python or zlib may compress differently, in
     which case the first run there copies the archive once more (same files, same chart digest).
 seealso:
