@@ -11,7 +11,7 @@ from __future__ import absolute_import, division, print_function
 
 __metaclass__ = type
 
-import fnmatch
+import gzip
 import hashlib
 import io
 import json
@@ -103,44 +103,126 @@ def _files_digest(files):
     return "sha256:" + h.hexdigest()
 
 
+# helm's rule added to every .helmignore (helm/helm pkg/ignore/rules.go, AddDefaults): dot files in templates/.
+HELMIGNORE_DEFAULT = "templates/.?*"
+
+
+def _go_pattern(pattern):
+    """A compiled regular expression matching as Go's ``filepath.Match(pattern, name)`` (whole name;
+    ``*`` and ``?`` never match ``/``; ``[^...]`` negates a class; backslash escapes). Raises
+    ChartError for a pattern Go rejects (an unterminated class or a trailing backslash)."""
+    out, i = [], 0
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "*":
+            out.append("[^/]*")
+        elif c == "?":
+            out.append("[^/]")
+        elif c == "\\":
+            if i + 1 == len(pattern):
+                raise ChartError("bad .helmignore pattern %r: trailing backslash" % pattern)
+            i += 1
+            out.append(re.escape(pattern[i]))
+        elif c == "[":
+            j, cls = i + 1, ["["]
+            if pattern[j:j + 1] == "^":
+                cls.append("^")
+                j += 1
+            while j < len(pattern) and (pattern[j] != "]" or len(cls) == 1 or cls[-1] == "^"):
+                if pattern[j] == "\\" and j + 1 < len(pattern):
+                    j += 1
+                    cls.append(re.escape(pattern[j]))
+                else:
+                    cls.append("-" if pattern[j] == "-" else re.escape(pattern[j]))
+                j += 1
+            if j >= len(pattern):
+                raise ChartError("bad .helmignore pattern %r: unterminated [" % pattern)
+            out.append("".join(cls) + "]")
+            i = j
+        else:
+            out.append(re.escape(c))
+        i += 1
+    return re.compile("".join(out), re.DOTALL)
+
+
 def _helmignore_rules(text):
+    """The rules of a .helmignore (bytes) as helm parses them (helm/helm pkg/ignore/rules.go,
+    parseRule), helm's default rule last: (regex, dir_only, negate, base) tuples, where ``base``
+    says the pattern has no ``/`` and is matched against the base name only, otherwise against
+    the path in the chart (a leading ``/`` anchors it there too). ``**`` is refused, as helm does."""
     rules = []
-    for line in text.decode("utf-8", "replace").splitlines():
+    for line in text.decode("utf-8", "replace").splitlines() + [HELMIGNORE_DEFAULT]:
         line = line.strip()
-        if line and not line.startswith("#"):
-            rules.append((line.lstrip("!").rstrip("/"), line.endswith("/"), line.startswith("!")))
+        if not line or line.startswith("#"):
+            continue
+        if "**" in line:
+            raise ChartError(".helmignore rule %r: double-star (**) syntax is not supported by helm" % line)
+        negate = line.startswith("!")
+        line = line[1:] if negate else line
+        dir_only = line.endswith("/")
+        line = line[:-1] if dir_only else line
+        base = "/" not in line
+        rules.append((_go_pattern(line[1:] if line.startswith("/") else line), dir_only, negate, base))
     return rules
 
 
 def _ignored(rel, is_dir, rules):
-    """Whether ``rel`` is left out by .helmignore ``rules`` (shell patterns on the path or
-    its base name; a trailing / matches directories only; ! re-includes)."""
-    out = False
-    for pattern, dir_only, negate in rules:
+    """Whether helm leaves ``rel`` (a path in the chart, ``/``-separated) out when it loads the chart
+    directory: helm/helm pkg/ignore/rules.go, Rules.Ignore, rule by rule. A negated rule (``!x``)
+    ignores every path it does NOT match, as helm 3 and 4 do."""
+    for regex, dir_only, negate, base in rules:
+        target = rel.rsplit("/", 1)[-1] if base else rel
+        if negate:
+            if (dir_only and not is_dir) or not regex.fullmatch(target):
+                return True
+            continue
         if dir_only and not is_dir:
             continue
-        if fnmatch.fnmatch(rel, pattern) or fnmatch.fnmatch(os.path.basename(rel), pattern):
-            out = not negate
-    return out
+        if regex.fullmatch(target):
+            return True
+    return False
 
 
 def read_chart_dir(path):
-    """LocalChart of the chart directory ``path`` (files matched by .helmignore left out)."""
-    rules = []
+    """LocalChart of the chart directory ``path``, with the files helm loads from it: its
+    .helmignore and helm's default rule applied (``_ignored``), symbolic links followed."""
+    rules = _helmignore_rules(b"")
     if os.path.isfile(os.path.join(path, ".helmignore")):
         with open(os.path.join(path, ".helmignore"), "rb") as f:
             rules = _helmignore_rules(f.read())
     files = {}
-    for dirpath, dirs, names in os.walk(path):
+    for dirpath, dirs, names in os.walk(path, followlinks=True):
         reldir = os.path.relpath(dirpath, path)
-        reldir = "" if reldir == "." else reldir + "/"
+        reldir = "" if reldir == "." else reldir.replace(os.sep, "/") + "/"
         dirs[:] = sorted(d for d in dirs if not _ignored(reldir + d, True, rules))
         for n in names:
             rel = reldir + n
             if not _ignored(rel, False, rules):
+                if not os.path.isfile(os.path.join(dirpath, n)):
+                    raise ChartError("chart %s: %s is not a regular file (helm cannot load it)" % (path, rel))
                 with open(os.path.join(dirpath, n), "rb") as f:
                     files[rel] = f.read()
     return LocalChart(path, files)
+
+
+def chart_tgz(chart):
+    """The chart archive (bytes, helm's format: a gzip-compressed tar with one top directory
+    named after the chart) of ``chart`` (LocalChart), byte for byte the same for the same files:
+    entries sorted by path, regular files only, mode 0644, owner and group 0 without names,
+    modification time 0, PAX format; a gzip header without a file name and with time 0 and a
+    fixed compression level. Only the files' paths and contents make the bytes (and the zlib of
+    the Python that builds it)."""
+    buf = io.BytesIO()
+    with gzip.GzipFile(filename="", mode="wb", fileobj=buf, compresslevel=9, mtime=0) as gz:
+        with tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
+            for rel in sorted(chart.files):
+                data = chart.files[rel]
+                info = tarfile.TarInfo("%s/%s" % (chart.name, rel))
+                info.size, info.mode, info.mtime, info.type = len(data), 0o644, 0, tarfile.REGTYPE
+                info.uid = info.gid = 0
+                info.uname = info.gname = ""
+                tar.addfile(info, io.BytesIO(data))
+    return buf.getvalue()
 
 
 def tgz_files(path, data=None):

@@ -4,10 +4,11 @@ There is no Kubernetes API here, so the two modules that talk to one,
 onprem.stack.helm_release and helm_release_info (tested themselves in
 test_helm_release*.py), are replaced in a copy of the collection by stand-ins that keep
 the "cluster" in a JSON file: the release name, the chart (name-version read from the
-staged chart, as helm would) and the parameters they were given. Everything else is the
+staged chart, as helm would, and the chart's files) and the parameters they were given. Everything else is the
 real role run by the real playbooks/platform.yml (``--tags platform_service``, the
 release step): the NVIDIA device plugin from the real onprem.stack.nvidia entry point
-first, staging of chart directories, .tgz archives and values files on the server,
+first, staging of chart directories (as one archive built on the control node, see
+onprem.stack.chart_stage), .tgz archives and values files on the server,
 chart versions, the dump before a chart version change (``systemctl`` is a stand-in on
 PATH that writes a dump, as onprem-postgresql-backup.service does), and a rerun that
 changes nothing.
@@ -59,13 +60,16 @@ p = m.params
 chart = p["chart"]
 if os.path.isdir(chart):
     meta = yaml.safe_load(open(os.path.join(chart, "Chart.yaml")))
+    files = sorted(os.path.relpath(os.path.join(d, f), chart) for d, _, fs in os.walk(chart) for f in fs)
 else:
     meta = yaml.safe_load(subprocess.run(["tar", "-xzOf", chart, "--wildcards", "--no-wildcards-match-slash", "*/Chart.yaml"],
                                          capture_output=True, text=True, check=True).stdout)
+    files = sorted(n.split("/", 1)[1] for n in subprocess.run(["tar", "-tzf", chart], capture_output=True, text=True,
+                                                              check=True).stdout.split() if not n.endswith("/"))
 state = os.environ["FAKE_CLUSTER"]
 cluster = json.load(open(state)) if os.path.exists(state) else {}
 key = p["namespace"] + "/" + p["name"]
-want = {"chart": "%s-%s" % (meta["name"], meta["version"]), "values": p["values"],
+want = {"chart": "%s-%s" % (meta["name"], meta["version"]), "staged": chart, "files": files, "values": p["values"],
         "values_files": [open(f).read() for f in (p["values_files"] or [])], "order": cluster.get(key, {}).get("order"),
         "wait": p["wait"], "atomic": p["atomic"], "timeout": p["timeout"],
         "waived": p["allow_chart_default_secrets"],
@@ -233,9 +237,14 @@ def test_releases_in_order_device_plugin_first_and_rerun_unchanged(site):
     assert demo["values_files"] == ["a: 1\n", "b: 2\n"], "values files in order"
     assert demo["wait"] is True and demo["atomic"] is True and demo["timeout"] == 600, "release defaults"
     assert cluster["app/app"]["timeout"] == 120
-    # Staged on the "server": the chart directory, the archive and the values files (0600), private directories.
-    assert (site["work"] / "charts" / "demo" / "demo" / "Chart.yaml").is_file()
-    assert (site["work"] / "charts" / "app" / "app.tgz").is_file()
+    # Staged on the "server": the chart directory and the .tgz chart as archives, and the values
+    # files, all 0600 in private directories; helm got the archive of the directory, every file.
+    for staged_chart in (site["work"] / "charts" / "demo" / "demo.tgz", site["work"] / "charts" / "app" / "app.tgz"):
+        assert oct(staged_chart.stat().st_mode & 0o777) == "0o600", staged_chart
+    assert not (site["work"] / "charts" / "demo" / "demo").exists(), "no chart directory staged"
+    assert demo["staged"] == str(site["work"] / "charts" / "demo" / "demo.tgz")
+    example = REPO / "examples" / "charts" / "onprem-demo"
+    assert demo["files"] == sorted(str(p.relative_to(example)) for p in example.rglob("*") if p.is_file())
     staged = site["work"] / "values" / "demo" / "demo"
     assert sorted(p.name for p in staged.iterdir()) == ["0.yml", "1.yml"]
     assert all(oct(p.stat().st_mode & 0o777) == "0o600" for p in staged.iterdir())
@@ -245,16 +254,47 @@ def test_releases_in_order_device_plugin_first_and_rerun_unchanged(site):
     assert _changed(again) == 0, again.stdout[-3000:]
 
 
+def _members(archive: Path) -> list:
+    with tarfile.open(archive) as tar:
+        return sorted(m.name.split("/", 1)[1] for m in tar.getmembers())
+
+
 def test_stale_staged_files_are_removed(site):
-    """After the first install: a file no longer in the chart directory and a values file no
-    longer listed are removed from the stage; helm_release gets the remaining values file."""
-    (site["work"] / "charts" / "demo" / "demo" / "templates" / "stale.yaml").write_text("kind: Stale\n")
+    """A site staged by a release of the role before chart archives (a chart directory staged
+    file by file, with a file no longer in the chart): the archive replaces the directory, which
+    is removed, and helm gets the chart as it is. A file added to the chart directory reaches
+    helm; removed again, it is gone from the staged archive and from what helm gets. A values
+    file no longer listed is removed from the stage; helm_release gets the remaining one."""
+    charts = site["work"] / "charts" / "demo"
+    (charts / "demo.tgz").unlink()
+    (charts / "demo" / "templates").mkdir(parents=True)
+    (charts / "demo" / "Chart.yaml").write_text("apiVersion: v2\nname: onprem-demo\nversion: 0.1.0\n")
+    (charts / "demo" / "templates" / "stale.yaml").write_text("kind: Stale\n")
     releases = _releases("charts/app-1.0.0.tgz")
     releases[0]["values_files"] = ["values/two.yml"]
-    _run(site, releases)
-    assert not (site["work"] / "charts" / "demo" / "demo" / "templates" / "stale.yaml").exists()
+    first = _run(site, releases, "--diff")
+    assert not (charts / "demo").exists(), "the earlier chart directory is removed"
+    assert "chart directory of an earlier staging removed - demo" in first.stdout
+    example = REPO / "examples" / "charts" / "onprem-demo"
+    assert _members(charts / "demo.tgz") == _cluster(site)["demo/demo"]["files"]
+    assert "templates/stale.yaml" not in _cluster(site)["demo/demo"]["files"]
     assert sorted(p.name for p in (site["work"] / "values" / "demo" / "demo").iterdir()) == ["0.yml"]
     assert _cluster(site)["demo/demo"]["values_files"] == ["b: 2\n"]
+    # A chart directory that changes: a file added reaches helm, removed again it is gone.
+    chart = site["tmp"] / "demo-chart"
+    shutil.rmtree(chart, ignore_errors=True)
+    shutil.copytree(example, chart)
+    (chart / "templates" / "extra.yaml").write_text("kind: Extra\n")
+    releases[0]["chart"] = str(chart)
+    _run(site, releases)
+    assert "templates/extra.yaml" in _members(charts / "demo.tgz")
+    assert "templates/extra.yaml" in _cluster(site)["demo/demo"]["files"]
+    (chart / "templates" / "extra.yaml").unlink()
+    _run(site, releases)
+    assert "templates/extra.yaml" not in _members(charts / "demo.tgz")
+    assert _cluster(site)["demo/demo"]["files"] == _members(charts / "demo.tgz")
+    again = _run(site, releases)
+    assert _changed(again) == 0, again.stdout[-3000:]
 
 
 def test_chart_version_change_dumps_the_databases_first(site):
