@@ -75,6 +75,11 @@ options:
     type: raw
     default: "0600"
 notes:
+  - "Fails, before anything is copied, naming the chart directory: when O(src) or O(dest) is missing
+    or another option is given; when O(src) is not a directory on the control node; when it has no
+    C(Chart.yaml), or one that is not a YAML mapping with C(name) and C(version); when a C(.helmignore)
+    rule is malformed (trailing backslash, unterminated C([)) or uses C(**), which helm refuses; when
+    a path in the chart is neither a regular file nor a directory (a socket, a broken link)."
   - A chart that already is an archive (C(.tgz)) needs no building; copy it with M(ansible.builtin.copy).
   - The bytes depend on the control node's zlib; another Python or zlib may compress differently, in
     which case the first run there copies the archive once more (same files, same chart digest).

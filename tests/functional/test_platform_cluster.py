@@ -1,10 +1,12 @@
-"""The platform role end to end against a real cluster: namespaces, the data-layer and
+"""The platform role end to end against a real cluster: a dry run (``--check --diff``) on a
+fresh namespace that shows what would be created and creates nothing, then namespaces, the data-layer and
 generated Secrets, the site CA ConfigMap and Secret, the ingress TLS Secret from the site CA, the example chart
-(examples/charts/onprem-demo) installed with helm_release, and a rerun that changes
-nothing.
+(examples/charts/onprem-demo) installed with helm_release, a credential given to the chart in
+values only (it reaches the release in the cluster and no output of the ``-vvv`` install), and a
+rerun that changes nothing.
 
 Needs a Kubernetes API: ``KUBECONFIG`` pointing at a reachable cluster (any k3s will do;
-the CI host cannot run one). Without it every test here is reported as skipped, by name,
+molecule/cluster runs these tests against its own). Without it every test here is reported as skipped, by name,
 with "not provided: Kubernetes API". The control node doubles as the first k3s_server
 (local connection): the real playbooks/platform.yml runs with ``--skip-tags
 platform_install`` (helm and the Python kubernetes client come from the test
@@ -55,7 +57,7 @@ def _kubectl(cluster: dict, *args: str) -> str:
                           text=True, timeout=120, check=True).stdout
 
 
-def _play(tmp: Path, cluster: dict, ns: str):
+def _play(tmp: Path, cluster: dict, ns: str, *args: str):
     inventory = tmp / "inventory" / "hosts.yml"
     inventory.parent.mkdir(parents=True, exist_ok=True)
     local = {"ansible_connection": "local", "ansible_python_interpreter": sys.executable}
@@ -78,14 +80,17 @@ def _play(tmp: Path, cluster: dict, ns: str):
         ],
         "platform_releases": [{
             "name": "demo", "namespace": ns, "chart": str(CHART), "wait": False, "timeout": 300,
-            "values": {"ingress": {"host": "demo.example.internal", "tlsSecretName": "onprem-demo-tls"}},
+            "values": {"ingress": {"host": "demo.example.internal", "tlsSecretName": "onprem-demo-tls"},
+                       # Taken in values only (as many charts take a password): resolved into a 0600
+                       # values file on the host that runs helm, removed after the run.
+                       "extra": {"apiToken": {"from": {"credential": "site/platform/demo-api-token"}}}},
             "tls": [{"secret": "onprem-demo-tls", "hosts": ["demo.example.internal"]}],
         }],
     }
     (tmp / "vars.json").write_text(json.dumps(variables))
     env = dict(os.environ, ANSIBLE_CONFIG=str(REPO / "ansible.cfg"), ANSIBLE_NOCOLOR="1")
     proc = subprocess.run([str(BIN / "ansible-playbook"), "-i", str(inventory), "playbooks/platform.yml",
-                           "-e", f"@{tmp / 'vars.json'}", "--skip-tags", "platform_install"], cwd=REPO, env=env,
+                           "-e", f"@{tmp / 'vars.json'}", "--skip-tags", "platform_install", *args], cwd=REPO, env=env,
                           capture_output=True, text=True, timeout=900, check=False)
     assert proc.returncode == 0, proc.stdout[-6000:] + proc.stderr[-3000:]
     return proc
@@ -97,9 +102,18 @@ def deployed(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("platform-cluster")
     ns = f"onprem-test-{uuid.uuid4().hex[:8]}"
     try:
-        first = _play(tmp, cluster, ns)
+        # The guides' "dry run first": on a namespace that does not exist yet.
+        dry = _play(tmp, cluster, ns, "--check", "--diff")
+        after_dry = {
+            "namespace": subprocess.run([cluster["kubectl"], "--kubeconfig", cluster["kubeconfig"], "get", "namespace",
+                                         ns], capture_output=True, text=True, timeout=60, check=False),
+            "releases": json.loads(subprocess.run([cluster["helm"], "--kubeconfig", cluster["kubeconfig"], "list",
+                                                   "-a", "-n", ns, "-o", "json"], capture_output=True, text=True,
+                                                  timeout=60, check=True).stdout)}
+        first = _play(tmp, cluster, ns, "-vvv")
         again = _play(tmp, cluster, ns)
-        yield {"cluster": cluster, "tmp": tmp, "ns": ns, "first": first, "again": again}
+        yield {"cluster": cluster, "tmp": tmp, "ns": ns, "dry": dry, "after_dry": after_dry, "first": first,
+               "again": again}
     finally:
         subprocess.run([cluster["helm"], "--kubeconfig", cluster["kubeconfig"], "uninstall", "demo", "-n", ns],
                        capture_output=True, check=False, timeout=300)
@@ -169,3 +183,40 @@ def test_cluster_example_chart_release_deployed(deployed):
 def test_cluster_rerun_changes_nothing(deployed):
     recap = deployed["again"].stdout.split("PLAY RECAP", 1)[1]
     assert "changed=0" in recap.split("k3s-1", 1)[1].splitlines()[0], recap
+
+
+def test_cluster_dry_run_on_a_fresh_namespace_shows_the_release_and_creates_nothing(deployed):
+    """``--check --diff`` before anything exists: the run succeeds, reports the namespace, the Secrets
+    and the release as changes, shows the chart's manifests in the diff, and leaves neither the
+    namespace nor a release behind."""
+    dry, ns = deployed["dry"], deployed["ns"]
+    assert "NotFound" in deployed["after_dry"]["namespace"].stderr, deployed["after_dry"]["namespace"]
+    assert deployed["after_dry"]["releases"] == []
+    recap = dry.stdout.split("PLAY RECAP", 1)[1]
+    assert "changed=0" not in recap.split("k3s-1", 1)[1].splitlines()[0], recap
+    assert "kind: Deployment" in dry.stdout and "name: demo-onprem-demo" in dry.stdout, dry.stdout[-6000:]
+    assert "Apply | namespaces" in dry.stdout and ns in dry.stdout
+
+
+def test_cluster_value_only_credential_in_the_release_and_in_no_output(deployed):
+    """The credential referenced in the release's values is in the release helm stored (in the
+    cluster), and in no output of the three runs (the install at ``-vvv``); no other generated
+    credential is either, and no secret values file is left on the host."""
+    cluster, tmp = deployed["cluster"], deployed["tmp"]
+    token = (tmp / "credentials" / "site" / "platform" / "demo-api-token").read_text().strip()
+    stored = json.loads(subprocess.run([cluster["helm"], "--kubeconfig", cluster["kubeconfig"], "get", "values",
+                                        "demo", "-n", deployed["ns"], "-o", "json"], capture_output=True, text=True,
+                                       timeout=60, check=True).stdout)
+    assert stored["extra"] == {"apiToken": token}
+    secrets = [p.read_text().strip() for p in (tmp / "credentials").rglob("*")
+               if p.is_file() and "pki" not in p.parts and len(p.read_text().strip()) >= 12]
+    assert token in secrets and len(secrets) >= 3
+    scanned = 0
+    for run in ("dry", "first", "again"):
+        proc = deployed[run]
+        for secret in secrets:
+            assert secret not in proc.stdout and secret not in proc.stderr, f"a credential in the output of {run}"
+        scanned += len(proc.stdout) + len(proc.stderr)
+    assert len(deployed["first"].stdout) > 4 * len(deployed["again"].stdout), "the install ran at -vvv"
+    print(f"secret scan: {len(secrets)} credentials, {scanned} characters of output of 3 runs, 0 hits")
+    assert not [p for p in (tmp / "work").rglob("secret-*")], "secret values files removed after the run"
