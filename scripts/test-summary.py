@@ -24,7 +24,8 @@ file per step: {"name", "outcome": "passed"|"failed"|"skipped", "reason", "secon
 step's own process tree on this host (getrusage(RUSAGE_CHILDREN); work inside the podman test hosts runs
 under conmon and is not in it): on the 2-core CI host the suite is bound by CPU, so it says what a step
 costs whatever ran beside it. `run` also records the host's busy CPU time (/proc/stat, all processes,
-containers included; proc(5)) when the first step starts, and `report` prints the total since then. The JUnit XML format read is pytest's (docs.pytest.org, "junitxml"):
+containers included; proc(5)) when the first step starts, and `report` prints the total since then.
+The JUnit XML format read is pytest's (docs.pytest.org, "junitxml"):
 <testcase classname name time> with an optional <failure>, <error> or
 <skipped message> child.
 """

@@ -114,7 +114,7 @@ chart:
   sample: {"name": "onprem-demo", "version": "0.1.0", "digest": "sha256:0b1f..."}
 files:
   description: The paths in the chart of the files the archive holds, sorted (under the top directory
-    RV(chart.name)); what C(.helmignore) left out is not among them.
+    the chart's name (RV(chart))); what C(.helmignore) left out is not among them.
   returned: success
   type: list
   elements: str

@@ -219,4 +219,4 @@ def test_cluster_value_only_credential_in_the_release_and_in_no_output(deployed)
         scanned += len(proc.stdout) + len(proc.stderr)
     assert len(deployed["first"].stdout) > 4 * len(deployed["again"].stdout), "the install ran at -vvv"
     print(f"secret scan: {len(secrets)} credentials, {scanned} characters of output of 3 runs, 0 hits")
-    assert not [p for p in (tmp / "work").rglob("secret-*")], "secret values files removed after the run"
+    assert not list((tmp / "work").rglob("secret-*")), "secret values files removed after the run"

@@ -125,4 +125,3 @@ def test_log_excerpt_falls_back_to_the_last_lines(summary, tmp_path):
     excerpt = summary.log_excerpt(log, lines=3, width=20)
     assert excerpt == ["line 98", "line 99", "x" * 20 + " [...]"]
     assert summary.log_excerpt(tmp_path / "missing.log") == []
-
