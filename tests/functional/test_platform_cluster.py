@@ -218,5 +218,5 @@ def test_cluster_value_only_credential_in_the_release_and_in_no_output(deployed)
             assert secret not in proc.stdout and secret not in proc.stderr, f"a credential in the output of {run}"
         scanned += len(proc.stdout) + len(proc.stderr)
     assert len(deployed["first"].stdout) > 4 * len(deployed["again"].stdout), "the install ran at -vvv"
-    print(f"secret scan: {len(secrets)} credentials, {scanned} characters of output of 3 runs, 0 hits")
+    print(f"\nsecret scan: {len(secrets)} credentials, {scanned} characters of output of 3 runs, 0 hits")
     assert not list((tmp / "work").rglob("secret-*")), "secret values files removed after the run"

@@ -25,11 +25,12 @@ EPHEMERAL = pathlib.Path(os.environ.get("MOLECULE_EPHEMERAL_DIRECTORY", "."))
 RUNS = {
     "helm3": ["tests/functional/test_helm_release_cluster.py", "-k", "helm3"],
     "helm4": ["tests/functional/test_helm_release_cluster.py", "-k", "helm4"],
-    "platform": ["tests/functional/test_platform_cluster.py"],
+    # -s: the secret scan's figures ("secret scan: ...") reach the log, printed below.
+    "platform": ["-s", "tests/functional/test_platform_cluster.py"],
 }
 
 
-def test_functional_cluster_tests_pass_with_none_skipped(host):  # pylint: disable=unused-argument
+def test_functional_cluster_tests_pass_with_none_skipped(host, capsys):  # pylint: disable=unused-argument
     env = dict(os.environ, KUBECONFIG=str(EPHEMERAL / "kubeconfig"), CI=os.environ.get("CI", "true"))
     for key in ("ANSIBLE_LOG_PATH", "ANSIBLE_INVENTORY", "ANSIBLE_CONFIG", "ANSIBLE_ROLES_PATH",
                 "ANSIBLE_LIBRARY", "ANSIBLE_FILTER_PLUGINS", "ANSIBLE_COLLECTIONS_PATH",
@@ -53,6 +54,10 @@ def test_functional_cluster_tests_pass_with_none_skipped(host):  # pylint: disab
         cases = list(ET.parse(EPHEMERAL / ("functional-%s.xml" % name)).getroot().iter("testcase"))
         ran += len(cases)
         skipped += ["%s::%s" % (name, c.get("name")) for c in cases if c.find("skipped") is not None]
+    with capsys.disabled():
+        for line in (EPHEMERAL / "functional-platform.log").read_text().splitlines():
+            if line.startswith("secret scan:"):
+                print("\n" + line)
     assert not failed, "failed: %s (their output is above)" % failed
     assert not skipped, "skipped against the cluster: %s" % skipped
     assert ran >= 20, "only %d tests ran" % ran
