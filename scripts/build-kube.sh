@@ -141,7 +141,7 @@ step "downloading the modules of ${cmds[*]}, etcd and kwok (first time: about 1.
 etcd_version="$(cd "${work}" && GOFLAGS=-mod=mod go list -m -f '{{.Version}}' go.etcd.io/etcd/server/v3)"
 # -dwarf=false: no debug information is compiled (the linker's -w drops it anyway).
 gcflags="all=-dwarf=false"
-step "compiling ${cmds[*]}, etcd ${etcd_version} and kwok ${KWOK_VERSION} (first time: 20-25 minutes on 2 cores)"
+step "compiling ${cmds[*]}, etcd ${etcd_version} and kwok ${KWOK_VERSION} (first time: about 15 minutes on 2 cores)"
 (cd "${work}" && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -gcflags "${gcflags}" -ldflags "${ldflags}" \
   -o "${out}.partial/bin/" "${pkgs[@]}" "${kwok_pkg}" \
   && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -gcflags "${gcflags}" -ldflags "-s -w" \
