@@ -147,18 +147,17 @@ step "compiling ${cmds[*]}, etcd ${etcd_version} and kwok ${KWOK_VERSION} (first
   && CGO_ENABLED=0 GOFLAGS=-mod=mod go build -trimpath -gcflags "${gcflags}" -ldflags "-s -w" \
   -o "${out}.partial/bin/etcd" "${etcd_pkg}")
 
-for c in "${cmds[@]}"; do
-  got="$("${out}.partial/bin/${c}" --version 2>/dev/null || "${out}.partial/bin/${c}" version --client 2>/dev/null || true)"
-  case "${got}" in *"${KUBE_VERSION}"*) ;; *) echo "build-kube: ${c} reports '${got}', want ${KUBE_VERSION}" >&2; exit 1 ;; esac
-done
-# The output is read whole before it is matched: `etcd --version | grep -q` under pipefail
-# fails whenever grep exits at its match before etcd has written its last line (SIGPIPE).
-got="$("${out}.partial/bin/etcd" --version 2>&1 || true)"
-case "${got}" in *"etcd Version: ${etcd_version#v}"*) ;; *)
-  echo "build-kube: etcd reports '${got}', want ${etcd_version}" >&2; exit 1 ;; esac
-got="$("${out}.partial/bin/kwok" --version 2>/dev/null || true)"
-case "${got}" in *"${KWOK_VERSION#v}"*) ;; *)
-  echo "build-kube: kwok reports '${got}', want ${KWOK_VERSION}" >&2; exit 1 ;; esac
+# Each program must print its version. The output is read whole before it is matched:
+# `etcd --version | grep -q` under pipefail fails whenever grep exits at its match before
+# the program has written its last line (SIGPIPE).
+expect_version() {  # NAME WANT: WANT must be in what bin/NAME prints for its version
+  local got
+  got="$("${out}.partial/bin/$1" --version 2>/dev/null || "${out}.partial/bin/$1" version --client 2>/dev/null || true)"
+  case "${got}" in *"$2"*) ;; *) echo "build-kube: $1 reports '${got}', want $2" >&2; exit 1 ;; esac
+}
+for c in "${cmds[@]}"; do expect_version "${c}" "${KUBE_VERSION}"; done
+expect_version etcd "etcd Version: ${etcd_version#v}"
+expect_version kwok "${KWOK_VERSION#v}"
 kwok_stages "${work}" "${out}.partial/bin"
 
 python3 - "${out}.partial/build.json" <<PY

@@ -71,9 +71,10 @@ def run(name, junit, command, log=None):
         Path(junit).unlink()  # a stale file must not stand for this run
     started, start = time.time(), time.monotonic()
     mark = RESULTS / "host-cpu-start"
-    if not mark.exists() and host_busy_seconds() is not None:
+    busy = None if mark.exists() else host_busy_seconds()
+    if busy is not None:
         RESULTS.mkdir(parents=True, exist_ok=True)
-        mark.write_text(f"{host_busy_seconds():.1f} {time.time():.1f}\n")
+        mark.write_text(f"{busy:.1f} {time.time():.1f}\n")
     try:
         rc = subprocess.call(command)
     except OSError as exc:
