@@ -133,6 +133,30 @@ def surviving_defaults(defaults, docs):
     return hits
 
 
+def keycloak_admin_unread(docs):
+    """Why Keycloak would ignore the admin password the manifest hands it, or None.
+
+    ``docs``: manifest documents (dicts). The Keycloak Deployment's first container is
+    read: its image tag's major version and the names of its env. Keycloak reads
+    ``KC_BOOTSTRAP_ADMIN_USERNAME``/``KC_BOOTSTRAP_ADMIN_PASSWORD`` from 26.0 on, and only
+    ``KEYCLOAK_ADMIN``/``KEYCLOAK_ADMIN_PASSWORD`` before (keycloak.org/server/
+    bootstrap-admin-recovery; the 26.0.0 release notes). A tag that is not a version
+    (``latest``) is reported, since which variables it reads cannot be told.
+    """
+    dep = next(d for d in docs if d["kind"] == "Deployment" and d["metadata"]["name"].endswith("-keycloak"))
+    container = dep["spec"]["template"]["spec"]["containers"][0]
+    image = container["image"]
+    names = {e["name"] for e in container.get("env") or []}
+    major = re.match(r"(\d+)\.", image.rsplit(":", 1)[-1])
+    if not major:
+        return f"{image}: the tag is not a version, so which admin variables it reads is unknown"
+    if "KC_BOOTSTRAP_ADMIN_PASSWORD" in names and int(major.group(1)) < 26:
+        return f"{image} reads KEYCLOAK_ADMIN_PASSWORD, the manifest sets KC_BOOTSTRAP_ADMIN_PASSWORD (read from 26.0)"
+    if "KC_BOOTSTRAP_ADMIN_PASSWORD" not in names and "KEYCLOAK_ADMIN_PASSWORD" not in names:
+        return f"{image}: no admin password variable in the manifest"
+    return None
+
+
 def _release():
     return next(r for r in yaml.safe_load(EXAMPLE.read_text())["platform_releases"] if r["name"] == "aileron")
 
@@ -288,3 +312,15 @@ def test_public_hosts_and_storage(rendered):
     for sts in (d for d in docs if d["kind"] == "StatefulSet"):
         for claim in sts["spec"].get("volumeClaimTemplates") or []:
             assert claim["spec"].get("storageClassName") == "local-path", sts["metadata"]["name"]
+
+
+def test_keycloak_reads_the_generated_admin_password(chart_dir, rendered):
+    """The example's Keycloak image reads the admin variables the chart writes; the chart's own pin does not."""
+    assert keycloak_admin_unread(rendered[1]) is None
+    res = subprocess.run([tool_path("helm"), "template", "aileron", str(chart_dir), "--set",
+                          "coturn.externalIp=192.0.2.1,coturn.frontendHost=192.0.2.1"],
+                         capture_output=True, text=True, timeout=120, check=False)
+    assert res.returncode == 0, res.stderr
+    defaults = [d for d in yaml.safe_load_all(res.stdout) if d]
+    if "KC_BOOTSTRAP_ADMIN_PASSWORD" in res.stdout and ":25." in res.stdout:
+        assert "reads KEYCLOAK_ADMIN_PASSWORD" in (keycloak_admin_unread(defaults) or "")

@@ -9,7 +9,7 @@ real role run by the real playbooks/platform.yml (``--tags platform_service``, t
 release step): the NVIDIA device plugin from the real onprem.stack.nvidia entry point
 first, staging of chart directories (as one archive built on the control node, see
 onprem.stack.chart_stage), .tgz archives and values files on the server,
-chart versions, the dump before a chart version change (``systemctl`` is a stand-in on
+chart versions, the dump before an upgrade (``systemctl`` is a stand-in on
 PATH that writes a dump, as onprem-postgresql-backup.service does), and a rerun that
 changes nothing.
 
@@ -312,6 +312,20 @@ def test_chart_version_change_dumps_the_databases_first(site):
     # Same version again: no dump.
     _run(site, _releases("charts/app-1.1.0.tgz"))
     assert (site["backups"] / "calls").read_text() == "start\n"
+
+
+def test_values_change_with_the_same_chart_version_dumps_first(site):
+    """New image tags in the values, chart still app-1.0.0 (Aileron's chart keeps 0.1.0 across
+    commits): the real run dumps the database, then upgrades; the rerun neither dumps nor changes."""
+    releases = _releases("charts/app-1.0.0.tgz")
+    releases[1]["values"] = {"image": {"tag": "v2"}}
+    _run(site, releases)
+    assert (site["backups"] / "calls").read_text() == "start\n"
+    assert _cluster(site)["app/app"]["chart"] == "app-1.0.0"
+    assert _cluster(site)["app/app"]["values"] == {"image": {"tag": "v2"}}
+    again = _run(site, releases)
+    assert (site["backups"] / "calls").read_text() == "start\n"
+    assert _changed(again) == 0, again.stdout[-3000:]
 
 
 def test_failed_dump_stops_the_upgrade(site):
