@@ -245,14 +245,21 @@ def test_no_chart_default_secret_survives(chart_dir, rendered):
     assert not hits, "chart defaults still in the manifest:\n" + "\n".join(f"{w} -> {p}" for w, p in hits)
 
 
-def test_the_scan_finds_the_chart_defaults(chart_dir, rendered, tmp_path):
-    """The same scan on the chart rendered with its own defaults finds them (the scan can fail)."""
-    defaults = chart_default_secrets(yaml.safe_load((chart_dir / "values.yaml").read_text()))
+@pytest.fixture(scope="module")
+def chart_defaults_rendered(chart_dir):
+    """Manifest documents of the chart with its own defaults (helm 3; coturn's two required
+    addresses set), rendered once for the module."""
     res = subprocess.run([tool_path("helm"), "template", "aileron", str(chart_dir), "--set",
                           "coturn.externalIp=192.0.2.1,coturn.frontendHost=192.0.2.1"],
                          capture_output=True, text=True, timeout=120, check=False)
     assert res.returncode == 0, res.stderr
-    found = {w for w, _where in surviving_defaults(defaults, [d for d in yaml.safe_load_all(res.stdout) if d])}
+    return [d for d in yaml.safe_load_all(res.stdout) if d]
+
+
+def test_the_scan_finds_the_chart_defaults(chart_dir, rendered, chart_defaults_rendered):
+    """The same scan on the chart rendered with its own defaults finds them (the scan can fail)."""
+    defaults = chart_default_secrets(yaml.safe_load((chart_dir / "values.yaml").read_text()))
+    found = {w for w, _where in surviving_defaults(defaults, chart_defaults_rendered)}
     assert {"postgres.auth.password", "keycloak.auth.adminPassword", "workspaceManager.env.SECRET_KEY",
             "coturn.credential"} <= found, found
 
@@ -314,13 +321,10 @@ def test_public_hosts_and_storage(rendered):
             assert claim["spec"].get("storageClassName") == "local-path", sts["metadata"]["name"]
 
 
-def test_keycloak_reads_the_generated_admin_password(chart_dir, rendered):
-    """The example's Keycloak image reads the admin variables the chart writes; the chart's own pin does not."""
+def test_keycloak_reads_the_generated_admin_password(rendered, chart_defaults_rendered):
+    """The example's Keycloak image reads the admin variables the chart writes; the chart's own
+    pin (25.0.0 at c68b814, with KC_BOOTSTRAP_ADMIN_*) does not."""
     assert keycloak_admin_unread(rendered[1]) is None
-    res = subprocess.run([tool_path("helm"), "template", "aileron", str(chart_dir), "--set",
-                          "coturn.externalIp=192.0.2.1,coturn.frontendHost=192.0.2.1"],
-                         capture_output=True, text=True, timeout=120, check=False)
-    assert res.returncode == 0, res.stderr
-    defaults = [d for d in yaml.safe_load_all(res.stdout) if d]
-    if "KC_BOOTSTRAP_ADMIN_PASSWORD" in res.stdout and ":25." in res.stdout:
-        assert "reads KEYCLOAK_ADMIN_PASSWORD" in (keycloak_admin_unread(defaults) or "")
+    text = yaml.safe_dump_all(chart_defaults_rendered)
+    if "KC_BOOTSTRAP_ADMIN_PASSWORD" in text and ":25." in text:
+        assert "reads KEYCLOAK_ADMIN_PASSWORD" in (keycloak_admin_unread(chart_defaults_rendered) or "")
